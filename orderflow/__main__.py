@@ -1,0 +1,5 @@
+"""`python -m orderflow` is the same as the `orderflow` command."""
+
+from orderflow.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Reacting to order events: the engine that turns events into actions (rules grow here)."""

@@ -1,0 +1,9 @@
+"""App config for notifications."""
+
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "orderflow.notifications"
+    label = "notifications"
+    verbose_name = "Notifications"

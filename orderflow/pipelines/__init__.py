@@ -1,0 +1,1 @@
+"""Pipelines (order types), their stages, orders and the append-only order timeline."""
