@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a time zone name such as Europe/Lisbon."), params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a time zone name such as Europe/Lisbon."), params={"value": value}
+        )
 
 
 class Language(models.TextChoices):
@@ -51,11 +53,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(
         _("staff"), default=False, help_text=_("May use the staff workspace and the admin site.")
     )
-    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -110,8 +116,12 @@ class Contact(models.Model):
     )
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL
     )
@@ -145,7 +155,9 @@ class Organisation(models.Model):
     """The business running this installation: one row (pk=1). Holds its zone and default language."""
 
     name = models.CharField(_("name"), max_length=200, default="My agency")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     language = models.CharField(
         _("default language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
@@ -153,7 +165,9 @@ class Organisation(models.Model):
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisation")
-        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="accounts_organisation_singleton")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="accounts_organisation_singleton")
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -15,11 +15,11 @@ from django.views.decorators.http import require_POST
 
 from orderflow.accounts.models import Contact
 from orderflow.backoffice.forms import MoveOrderForm, OrderCreateForm
+from orderflow.errors import DomainError
 from orderflow.notifications.catcher import read_caught_mail
 from orderflow.pipelines import selectors
 from orderflow.pipelines.models import Order
 from orderflow.pipelines.services import create_order, move_order
-from orderflow.errors import DomainError
 
 
 @login_required

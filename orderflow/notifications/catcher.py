@@ -35,7 +35,7 @@ class MaildirHandler:
         self.directory = directory
         self.maildir = mailbox.Maildir(str(directory), create=True)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         data = envelope.original_content or envelope.content
         message = mailbox.MaildirMessage(data)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
@@ -50,9 +50,8 @@ def read_caught_mail(*, limit: int = 100, directory: Path | None = None) -> list
         return []
     box = mailbox.Maildir(str(folder), create=False)
     mails: list[CaughtMail] = []
-    for key in box.keys():
-        with box.get_file(key) as handle:
-            parsed = email.message_from_binary_file(handle, policy=email.policy.default)
+    for key in box.iterkeys():
+        parsed = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         body_part = parsed.get_body(preferencelist=("plain", "html"))
         try:

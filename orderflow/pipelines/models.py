@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #3b82f6."))
-prefix_validator = RegexValidator(r"^[A-Z][A-Z0-9]{1,7}$", _("Use 2 to 8 capital letters or digits, e.g. WEB."))
+prefix_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9]{1,7}$", _("Use 2 to 8 capital letters or digits, e.g. WEB.")
+)
 
 
 class Pipeline(models.Model):
@@ -20,7 +22,9 @@ class Pipeline(models.Model):
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)
-    number_prefix = models.CharField(_("number prefix"), max_length=8, unique=True, validators=[prefix_validator])
+    number_prefix = models.CharField(
+        _("number prefix"), max_length=8, unique=True, validators=[prefix_validator]
+    )
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # The last order number handed out; incremented under a row lock by create_order.
@@ -50,7 +54,10 @@ class Stage(models.Model):
     key = models.SlugField(_("key"), max_length=60, help_text=_("Stable name used by rules and templates."))
     name = models.CharField(_("name"), max_length=120)
     client_label = models.CharField(
-        _("label the client sees"), max_length=120, blank=True, help_text=_("Empty: the client sees the name.")
+        _("label the client sees"),
+        max_length=120,
+        blank=True,
+        help_text=_("Empty: the client sees the name."),
     )
     client_description = models.CharField(_("what it means for the client"), max_length=300, blank=True)
     # {"pt": "...", "ru": "..."}: the client label in other languages; English is client_label.

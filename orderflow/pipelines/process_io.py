@@ -44,7 +44,9 @@ def _stage_spec(raw: Any, index: int) -> StageSpec:
             raise ProcessTemplateError(f"{where}.{field}: missing or empty")
     category = raw.get("category", Stage.Category.OPEN)
     if category not in Stage.Category.values:
-        raise ProcessTemplateError(f"{where}.category: {category!r} is not one of {', '.join(Stage.Category.values)}")
+        raise ProcessTemplateError(
+            f"{where}.category: {category!r} is not one of {', '.join(Stage.Category.values)}"
+        )
     return StageSpec(
         key=raw["key"],
         name=raw["name"],

@@ -33,7 +33,8 @@ def check_can_move(order: Order, to_stage: Stage, *, by: User | None) -> None:
     """Raise StageGuardError if `by` may not move `order` to `to_stage`. No I/O beyond permission lookups."""
     if to_stage.pipeline_id != order.pipeline_id:
         raise StageGuardError(
-            _("“%(stage)s” belongs to another pipeline.") % {"stage": to_stage.name}, code="stage_other_pipeline"
+            _("“%(stage)s” belongs to another pipeline.") % {"stage": to_stage.name},
+            code="stage_other_pipeline",
         )
     if to_stage.pk == order.stage_id:
         raise StageGuardError(
@@ -70,7 +71,11 @@ def create_order(
         pipeline=locked, number=locked.last_number, title=title, stage=stage, client=client, owner=owner or by
     )
     event = OrderEvent.objects.create(
-        order=order, kind=OrderEvent.Kind.CREATED, audience=OrderEvent.Audience.CLIENT, actor=by, to_stage=stage
+        order=order,
+        kind=OrderEvent.Kind.CREATED,
+        audience=OrderEvent.Audience.CLIENT,
+        actor=by,
+        to_stage=stage,
     )
     _publish(event)
     return order
