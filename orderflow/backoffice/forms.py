@@ -48,6 +48,9 @@ class MoveOrderForm(forms.Form):
     def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any stage of the order's pipeline; the service refuses the current one with a clear reason.
-        self.fields["stage"].queryset = order.pipeline.stages.order_by(  # type: ignore[attr-defined]
-            "is_side", "position", "id"
-        )
+        stages = order.pipeline.stages.order_by("is_side", "position", "id")
+        self.fields["stage"].queryset = stages  # type: ignore[attr-defined]
+        # Most moves go one step forward along the main path: offer that first.
+        following = stages.filter(is_side=False, position__gt=order.stage.position).first()
+        if following is not None and not self.is_bound:
+            self.initial.setdefault("stage", following.pk)
