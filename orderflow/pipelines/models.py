@@ -6,12 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #3b82f6."))
+currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter currency code such as EUR."))
 prefix_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,7}$", _("Use 2 to 8 capital letters or digits, e.g. WEB.")
 )
@@ -26,6 +27,9 @@ class Pipeline(models.Model):
         _("number prefix"), max_length=8, unique=True, validators=[prefix_validator]
     )
     description = models.TextField(_("description"), blank=True)
+    currency = models.CharField(
+        _("currency of order values"), max_length=3, default="EUR", validators=[currency_validator]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # The last order number handed out; incremented under a row lock by create_order.
     last_number = models.PositiveIntegerField(default=0, editable=False)
@@ -73,6 +77,19 @@ class Stage(models.Model):
     notify_client = models.BooleanField(
         _("tell the client"), default=True, help_text=_("E-mail the client when an order enters this stage.")
     )
+    # Guards, checked by pipelines.services.check_can_move. Empty lists mean "no restriction".
+    allowed_roles = models.JSONField(
+        _("roles that may set it by hand"), default=list, blank=True, help_text=_("Empty: every staff role.")
+    )
+    allowed_from = models.JSONField(
+        _("may be entered from"), default=list, blank=True, help_text=_("Stage keys; empty: from any stage.")
+    )
+    required_fields = models.JSONField(
+        _("fields required to enter"), default=list, blank=True, help_text=_("Keys of the pipeline's fields.")
+    )
+    max_days = models.PositiveSmallIntegerField(
+        _("maximum days in stage"), null=True, blank=True, help_text=_("An order here longer is overdue.")
+    )
 
     class Meta:
         verbose_name = _("stage")
@@ -99,6 +116,48 @@ class Stage(models.Model):
         return self.category in {self.Category.WON, self.Category.LOST, self.Category.CANCELLED}
 
 
+class FieldDefinition(models.Model):
+    """A custom field of a pipeline's orders, e.g. "Domain name" (text) or "Budget" (money)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        MONEY = "money", _("Money")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        URL = "url", _("Link")
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="fields")
+    key = models.SlugField(_("key"), max_length=60)
+    label = models.CharField(_("label"), max_length=120)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    is_required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+        ordering = ["pipeline_id", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["pipeline", "key"], name="pipelines_field_key_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Order(models.Model):
     """A long piece of work for one client, moving through the stages of its pipeline."""
 
@@ -115,6 +174,20 @@ class Order(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_orders",
     )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("watchers"), blank=True, related_name="watched_orders"
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="orders")
+    value = models.DecimalField(
+        _("value"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    # Custom field values by FieldDefinition.key, validated by pipelines.custom_fields.
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+    # Where the order was before entering a side status; leaving the side status goes back here.
+    return_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     stage_entered_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -128,7 +201,7 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["pipeline", "number"], name="pipelines_order_number_unique"),
         ]
         indexes = [
-            models.Index(fields=["pipeline", "stage"], name="pipelines_order_board"),
+            models.Index(fields=["pipeline", "stage", "-updated_at"], name="pipelines_order_board"),
             models.Index(fields=["client"], name="pipelines_order_client"),
         ]
 
@@ -147,6 +220,9 @@ class OrderEvent(models.Model):
     class Kind(models.TextChoices):
         CREATED = "order.created", _("Order created")
         STAGE_CHANGED = "order.stage_changed", _("Stage changed")
+        UPDATED = "order.updated", _("Order updated")
+        TASK_CREATED = "task.created", _("Task created")
+        TASK_DONE = "task.done", _("Task done")
 
     class Audience(models.TextChoices):
         INTERNAL = "internal", _("Staff only")
@@ -178,3 +254,54 @@ class OrderEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValidationError("Order events are append-only and cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class StaffTask(models.Model):
+    """Something a staff member must do, usually about an order ("call the client to review answers")."""
+
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.PROTECT, related_name="tasks"
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["done_at", "due_at", "id"]
+        indexes = [models.Index(fields=["assignee", "done_at", "due_at"], name="pipelines_task_mine")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class SavedView(models.Model):
+    """A named set of list filters, kept for its owner or shared with all staff."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=1000, help_text=_("The list's query string."))
+    is_shared = models.BooleanField(_("shared with all staff"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="pipelines_savedview_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -89,12 +89,16 @@ def move_order(order: Order, to_stage: Stage, *, by: User | None, reason: str = 
     consistent stage and an event for each move that happened; a move that became meaningless
     (already there) is refused with StageGuardError and changes nothing. `by=None` means a rule.
     """
-    locked = Order.objects.select_for_update().select_related("stage").get(pk=order.pk)
+    locked = Order.objects.select_for_update().select_related("stage", "pipeline").get(pk=order.pk)
     check_can_move(locked, to_stage, by=by)
     from_stage = locked.stage
+    if to_stage.is_side and not from_stage.is_side:
+        locked.return_stage = from_stage  # remembered so that leaving the side status goes back
+    elif not to_stage.is_side:
+        locked.return_stage = None
     locked.stage = to_stage
     locked.stage_entered_at = timezone.now()
-    locked.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+    locked.save(update_fields=["stage", "stage_entered_at", "return_stage", "updated_at"])
     event = OrderEvent.objects.create(
         order=locked,
         kind=OrderEvent.Kind.STAGE_CHANGED,
@@ -106,5 +110,13 @@ def move_order(order: Order, to_stage: Stage, *, by: User | None, reason: str = 
     )
     order.stage = to_stage
     order.stage_entered_at = locked.stage_entered_at
+    order.return_stage = locked.return_stage
     _publish(event)
     return event
+
+
+def leave_side_status(order: Order, *, by: User | None, reason: str = "") -> OrderEvent:
+    """Take an order out of its side status (On hold, …) back to the stage it was in before."""
+    if not order.stage.is_side or order.return_stage is None:
+        raise StageGuardError(_("The order is not in a side status."), code="not_in_side_status")
+    return move_order(order, order.return_stage, by=by, reason=reason)
