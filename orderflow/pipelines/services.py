@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderflow.accounts.models import Contact, User
 from orderflow.errors import DomainError
-from orderflow.pipelines.models import Order, OrderEvent, Pipeline, Stage
+from orderflow.pipelines.custom_fields import clean_values, is_empty
+from orderflow.pipelines.models import Order, OrderEvent, Pipeline, StaffTask, Stage, Tag
 
 
 class StageGuardError(DomainError):
@@ -30,7 +35,12 @@ def _publish(event: OrderEvent) -> None:
 
 
 def check_can_move(order: Order, to_stage: Stage, *, by: User | None) -> None:
-    """Raise StageGuardError if `by` may not move `order` to `to_stage`. No I/O beyond permission lookups."""
+    """Raise StageGuardError if `by` may not move `order` to `to_stage`; `by=None` is a rule.
+
+    Checks, in order: same pipeline, a real change, the move permission and the stage's roles,
+    the stages it may be entered from (side statuses may be entered from anywhere, and an order in
+    a side status may go back where it was), and the fields that must be filled first.
+    """
     if to_stage.pipeline_id != order.pipeline_id:
         raise StageGuardError(
             _("“%(stage)s” belongs to another pipeline.") % {"stage": to_stage.name},
@@ -40,8 +50,33 @@ def check_can_move(order: Order, to_stage: Stage, *, by: User | None) -> None:
         raise StageGuardError(
             _("The order is already in “%(stage)s”.") % {"stage": to_stage.name}, code="stage_unchanged"
         )
-    if by is not None and not by.has_perm("pipelines.move_order"):
-        raise StageGuardError(_("You may not move orders."), code="stage_forbidden")
+    if by is not None:
+        if not by.has_perm("pipelines.move_order"):
+            raise StageGuardError(_("You may not move orders."), code="stage_forbidden")
+        if to_stage.allowed_roles and not by.is_superuser:
+            roles = set(by.groups.values_list("name", flat=True))
+            if not roles & set(to_stage.allowed_roles):
+                raise StageGuardError(
+                    _("Only %(roles)s may move an order to “%(stage)s”.")
+                    % {"roles": ", ".join(to_stage.allowed_roles), "stage": to_stage.name},
+                    code="stage_role",
+                )
+    returning = order.stage.is_side and order.return_stage_id == to_stage.pk
+    restricted = bool(to_stage.allowed_from) and not to_stage.is_side and not returning
+    if restricted and order.stage.key not in to_stage.allowed_from:
+        raise StageGuardError(
+            _("“%(stage)s” can't be reached from “%(current)s”.")
+            % {"stage": to_stage.name, "current": order.stage.name},
+            code="stage_not_from_here",
+        )
+    missing = [key for key in to_stage.required_fields or [] if is_empty((order.fields or {}).get(key))]
+    if missing:
+        labels = dict(order.pipeline.fields.filter(key__in=missing).values_list("key", "label"))
+        names = ", ".join(f"“{labels.get(key, key)}”" for key in missing)
+        raise StageGuardError(
+            _("Fill in %(fields)s before moving to “%(stage)s”.") % {"fields": names, "stage": to_stage.name},
+            code="stage_fields_missing",
+        )
 
 
 @transaction.atomic
@@ -120,3 +155,144 @@ def leave_side_status(order: Order, *, by: User | None, reason: str = "") -> Ord
     if not order.stage.is_side or order.return_stage is None:
         raise StageGuardError(_("The order is not in a side status."), code="not_in_side_status")
     return move_order(order, order.return_stage, by=by, reason=reason)
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def update_order(
+    order: Order,
+    *,
+    by: User | None,
+    title: str = _UNSET,
+    owner: User | None = _UNSET,
+    value: Decimal | None = _UNSET,
+    due_date: datetime.date | None = _UNSET,
+    fields: dict[str, Any] = _UNSET,
+    tags: list[str] = _UNSET,
+    watchers: list[User] = _UNSET,
+) -> Order:
+    """Change an order's details; only the arguments given are touched.
+
+    Custom field values are validated against the pipeline's definitions (CustomFieldError names
+    each wrong field; nothing is saved). One internal OrderEvent lists what changed, from and to.
+    """
+    locked = Order.objects.select_for_update().select_related("pipeline").get(pk=order.pk)
+    changes: dict[str, list[Any]] = {}
+
+    def change(name: str, old: Any, new: Any) -> None:
+        if old != new:
+            changes[name] = [_jsonable(old), _jsonable(new)]
+
+    if title is not _UNSET:
+        title = title.strip()
+        if not title:
+            raise OrderInputError(_("Give the order a title."), code="title_missing")
+        change("title", locked.title, title)
+        locked.title = title
+    if owner is not _UNSET:
+        change("owner", str(locked.owner or ""), str(owner or ""))
+        locked.owner = owner
+    if value is not _UNSET:
+        if value is not None and value < 0:
+            raise OrderInputError(_("An order's value cannot be negative."), code="value_negative")
+        change("value", locked.value, value)
+        locked.value = value
+    if due_date is not _UNSET:
+        change("due_date", locked.due_date, due_date)
+        locked.due_date = due_date
+    if fields is not _UNSET:
+        definitions = list(locked.pipeline.fields.all())
+        cleaned = clean_values(definitions, fields, default_currency=locked.pipeline.currency)
+        for key in sorted(set(cleaned) | set(locked.fields or {})):
+            change(f"fields.{key}", (locked.fields or {}).get(key), cleaned.get(key))
+        locked.fields = cleaned
+    locked.save()
+    if tags is not _UNSET:
+        names = sorted({name.strip() for name in tags if name.strip()})
+        if any(len(name) > 60 for name in names):
+            raise OrderInputError(_("A tag has at most 60 characters."), code="tag_too_long")
+        before = sorted(locked.tags.values_list("name", flat=True))
+        tag_objects = [Tag.objects.get_or_create(name=name)[0] for name in names]
+        locked.tags.set(tag_objects)
+        change("tags", before, names)
+    if watchers is not _UNSET:
+        before_watchers = sorted(str(user) for user in locked.watchers.all())
+        locked.watchers.set(watchers)
+        change("watchers", before_watchers, sorted(str(user) for user in watchers))
+    if changes:
+        event = OrderEvent.objects.create(
+            order=locked,
+            kind=OrderEvent.Kind.UPDATED,
+            audience=OrderEvent.Audience.INTERNAL,
+            actor=by,
+            data={"changes": changes},
+        )
+        _publish(event)
+    return locked
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+class TaskInputError(DomainError):
+    code = "task_invalid"
+
+
+@transaction.atomic
+def create_task(
+    *,
+    title: str,
+    assignee: User,
+    by: User | None,
+    order: Order | None = None,
+    due_at: datetime.datetime | None = None,
+    notes: str = "",
+) -> StaffTask:
+    """Give a staff member something to do, usually about an order (then it is on the timeline)."""
+    title = title.strip()
+    if not title:
+        raise TaskInputError(_("Say what needs to be done."), code="task_title_missing")
+    if not assignee.is_active or not assignee.has_perm("pipelines.view_order"):
+        raise TaskInputError(
+            _("%(person)s cannot work on orders.") % {"person": assignee}, code="task_assignee_not_staff"
+        )
+    task = StaffTask.objects.create(
+        order=order, title=title, notes=notes.strip(), assignee=assignee, due_at=due_at, created_by=by
+    )
+    if order is not None:
+        OrderEvent.objects.create(
+            order=order,
+            kind=OrderEvent.Kind.TASK_CREATED,
+            audience=OrderEvent.Audience.INTERNAL,
+            actor=by,
+            message=title,
+            data={"task": task.pk, "assignee": str(assignee)},
+        )
+    return task
+
+
+@transaction.atomic
+def complete_task(task: StaffTask, *, by: User | None) -> StaffTask:
+    """Mark a task done. Completing a done task again changes nothing (double clicks are harmless)."""
+    locked = StaffTask.objects.select_for_update().get(pk=task.pk)
+    if locked.done_at is not None:
+        return locked
+    locked.done_at = timezone.now()
+    locked.save(update_fields=["done_at"])
+    if locked.order_id is not None:
+        OrderEvent.objects.create(
+            order_id=locked.order_id,
+            kind=OrderEvent.Kind.TASK_DONE,
+            audience=OrderEvent.Audience.INTERNAL,
+            actor=by,
+            message=locked.title,
+            data={"task": locked.pk},
+        )
+    return locked
