@@ -12,5 +12,10 @@ urlpatterns = [
     path("orders/new/", views.order_create, name="order-create"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/move/", views.order_move, name="order-move"),
+    path("orders/<int:pk>/leave-side-status/", views.order_leave_side, name="order-leave-side"),
+    path("orders/<int:pk>/edit/", views.order_edit, name="order-edit"),
+    path("orders/<int:pk>/tasks/", views.order_task_create, name="order-task-create"),
+    path("tasks/", views.my_tasks, name="my-tasks"),
+    path("tasks/<int:pk>/done/", views.task_complete, name="task-complete"),
     path("mail/", views.caught_mail, name="caught-mail"),
 ]

@@ -10,16 +10,25 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderflow.accounts.models import Contact
-from orderflow.backoffice.forms import MoveOrderForm, OrderCreateForm
+from orderflow.backoffice.forms import MoveOrderForm, OrderCreateForm, OrderDetailsForm, TaskForm
 from orderflow.errors import DomainError
 from orderflow.notifications.catcher import read_caught_mail
 from orderflow.pipelines import selectors
-from orderflow.pipelines.models import Order
-from orderflow.pipelines.services import create_order, move_order
+from orderflow.pipelines.custom_fields import CustomFieldError, display_value
+from orderflow.pipelines.models import Order, StaffTask
+from orderflow.pipelines.services import (
+    complete_task,
+    create_order,
+    create_task,
+    leave_side_status,
+    move_order,
+    update_order,
+)
 
 
 @login_required
@@ -67,8 +76,20 @@ def _order_card_context(order: Order, **extra: Any) -> dict[str, Any]:
         "order": order,
         "events": selectors.order_timeline(order),
         "move_form": extra.pop("move_form", None) or MoveOrderForm(order=order),
+        "field_rows": _field_rows(order),
+        "tasks": selectors.tasks_of_order(order),
+        "task_form": extra.pop("task_form", None) or TaskForm(initial={"assignee": order.owner_id}),
         **extra,
     }
+
+
+def _field_rows(order: Order) -> list[tuple[str, str]]:
+    values = order.fields or {}
+    return [(d.label, display_value(d, values.get(d.key))) for d in order.pipeline.fields.all()]
+
+
+def _staff_order(request: HttpRequest, pk: int) -> Order:
+    return get_object_or_404(selectors.orders_for_staff(user=request.user), pk=pk)  # type: ignore[arg-type]
 
 
 @login_required
@@ -101,6 +122,129 @@ def order_move(request: HttpRequest, pk: int) -> HttpResponse:
         status = 422
     template = "backoffice/_order_stage_and_timeline.html" if request.htmx else "backoffice/order_detail.html"  # type: ignore[attr-defined]
     return render(request, template, _order_card_context(order, move_form=form), status=status)
+
+
+@login_required
+@permission_required("pipelines.move_order", raise_exception=True)
+@require_POST
+def order_leave_side(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the order out of its side status, back to where it was."""
+    order = _staff_order(request, pk)
+    try:
+        leave_side_status(order, by=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("backoffice:order-detail", pk=order.pk)
+
+
+@login_required
+@permission_required("pipelines.change_order", raise_exception=True)
+def order_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The details form; htmx swaps it into the card and back, other browsers get a full page."""
+    order = _staff_order(request, pk)
+    form = OrderDetailsForm(request.POST or None, order=order)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                update_order(
+                    order,
+                    by=request.user,  # type: ignore[arg-type]
+                    title=data["title"],
+                    owner=data["owner"],
+                    value=data["value"],
+                    due_date=data["due_date"],
+                    fields=form.field_values(),
+                    tags=form.tag_names(),
+                    watchers=list(data["watchers"]),
+                )
+            except CustomFieldError as error:
+                for key, message in error.errors.items():
+                    form.add_error(f"field__{key}" if f"field__{key}" in form.fields else None, message)
+                status = 422
+            except DomainError as error:
+                form.add_error(None, error.message)
+                status = 422
+            else:
+                if request.htmx:  # type: ignore[attr-defined]
+                    order = _staff_order(request, pk)
+                    return render(
+                        request,
+                        "backoffice/_order_details.html",
+                        {"order": order, "field_rows": _field_rows(order)},
+                    )
+                messages.success(request, _("Saved."))
+                return redirect("backoffice:order-detail", pk=order.pk)
+        else:
+            status = 422
+    if request.htmx and request.method == "GET" and request.GET.get("cancel"):  # type: ignore[attr-defined]
+        return render(
+            request, "backoffice/_order_details.html", {"order": order, "field_rows": _field_rows(order)}
+        )
+    template = "backoffice/_order_details_form.html" if request.htmx else "backoffice/order_edit.html"  # type: ignore[attr-defined]
+    return render(request, template, {"order": order, "form": form}, status=status)
+
+
+@login_required
+@permission_required("pipelines.change_order", raise_exception=True)
+@require_POST
+def order_task_create(request: HttpRequest, pk: int) -> HttpResponse:
+    order = _staff_order(request, pk)
+    form = TaskForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            create_task(
+                order=order,
+                title=form.cleaned_data["title"],
+                assignee=form.cleaned_data["assignee"],
+                due_at=form.cleaned_data["due_at"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+            status = 422
+        else:
+            form = TaskForm(initial={"assignee": order.owner_id})
+    else:
+        status = 422
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("backoffice:order-detail", pk=order.pk)
+    return render(
+        request,
+        "backoffice/_order_tasks.html",
+        {"order": order, "tasks": selectors.tasks_of_order(order), "task_form": form},
+        status=status,
+    )
+
+
+@login_required
+@permission_required("pipelines.change_order", raise_exception=True)
+@require_POST
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(StaffTask.objects.select_related("order"), pk=pk)
+    if task.order_id is not None:
+        _staff_order(request, task.order_id)  # the task's order must be visible to this user
+    complete_task(task, by=request.user)  # type: ignore[arg-type]
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("backoffice:my-tasks")
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "backoffice/my_tasks.html",
+        {
+            "open_tasks": selectors.open_tasks_for(request.user),  # type: ignore[arg-type]
+            "done_tasks": selectors.recently_done_tasks_for(request.user),  # type: ignore[arg-type]
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from orderflow.accounts.models import User
-from orderflow.pipelines.models import Order, OrderEvent, Pipeline, Stage
+from orderflow.pipelines.models import Order, OrderEvent, Pipeline, StaffTask, Stage
 
 
 def orders_for_staff(*, user: User, pipeline: Pipeline | None = None) -> QuerySet[Order]:
@@ -28,3 +28,26 @@ def stages_to_move_to(order: Order) -> QuerySet[Stage]:
 
 def active_pipelines() -> QuerySet[Pipeline]:
     return Pipeline.objects.filter(is_active=True).order_by("name", "id")
+
+
+def tasks_of_order(order: Order) -> QuerySet[StaffTask]:
+    """Open tasks first (soonest due first), then done ones."""
+    return order.tasks.select_related("assignee").order_by(
+        F("done_at").asc(nulls_first=True), F("due_at").asc(nulls_last=True), "id"
+    )
+
+
+def open_tasks_for(user: User) -> QuerySet[StaffTask]:
+    return (
+        StaffTask.objects.filter(assignee=user, done_at__isnull=True)
+        .select_related("order__pipeline", "order__stage", "order__client")
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )
+
+
+def recently_done_tasks_for(user: User, *, limit: int = 20) -> QuerySet[StaffTask]:
+    return (
+        StaffTask.objects.filter(assignee=user, done_at__isnull=False)
+        .select_related("order__pipeline")
+        .order_by("-done_at")[:limit]
+    )
