@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orderflow.backoffice import views
+from orderflow.backoffice import board, views
 
 app_name = "backoffice"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("orders/new/", views.order_create, name="order-create"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/move/", views.order_move, name="order-move"),
+    path("board/", board.board_home, name="board-home"),
+    path("pipelines/<slug:slug>/board/", board.board, name="board"),
+    path("pipelines/<slug:slug>/board/stages/<int:stage_id>/", board.board_column, name="board-column"),
+    path("pipelines/<slug:slug>/board/orders/<int:pk>/move/", board.board_move, name="board-move"),
     path("orders/<int:pk>/leave-side-status/", views.order_leave_side, name="order-leave-side"),
     path("orders/<int:pk>/edit/", views.order_edit, name="order-edit"),
     path("orders/<int:pk>/tasks/", views.order_task_create, name="order-task-create"),
