@@ -151,8 +151,12 @@ class Contact(models.Model):
         return self.name
 
 
+def default_work_days() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
 class Organisation(models.Model):
-    """The business running this installation: one row (pk=1). Holds its zone and default language."""
+    """The business running this installation: one row (pk=1). Its zone, language and business calendar."""
 
     name = models.CharField(_("name"), max_length=200, default="My agency")
     time_zone = models.CharField(
@@ -160,6 +164,17 @@ class Organisation(models.Model):
     )
     language = models.CharField(
         _("default language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    # The business calendar: which weekdays are worked (0 = Monday) and whose public holidays apply.
+    work_days = models.JSONField(_("work days"), default=default_work_days)
+    holiday_country = models.CharField(
+        _("public holidays of"),
+        max_length=3,
+        blank=True,
+        help_text=_("Country code such as US or PT; empty: none."),
+    )
+    holiday_subdivision = models.CharField(
+        _("region"), max_length=10, blank=True, help_text=_("State or region code, e.g. CA or 11 (Lisbon).")
     )
 
     class Meta:
@@ -172,7 +187,28 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        from orderflow.accounts.business_calendar import check_calendar_settings
+
+        check_calendar_settings(self.work_days, self.holiday_country, self.holiday_subdivision)
+
     @classmethod
     def current(cls) -> Organisation:
         organisation, _created = cls.objects.get_or_create(pk=1)
         return organisation
+
+
+class ClosingDay(models.Model):
+    """A day the organisation is closed besides weekends and public holidays (e.g. a company retreat)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("reason"), max_length=120)
+
+    class Meta:
+        verbose_name = _("closing day")
+        verbose_name_plural = _("closing days")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
