@@ -1,103 +1,770 @@
-"""Process templates: a pipeline with its stages as a YAML document, and loading one into the database.
+"""Process templates: a pipeline with its custom fields and stages as a YAML document, both ways.
 
-This first version carries the pipeline and its stages; forms, rules and messages join later.
+A template (format version 1) has these sections, and each entry its keys, in this order:
+
+    version: 1
+    pipeline: name, slug, number_prefix, description, currency
+    fields:   key, label, kind, required, choices, help_text               (a list, may be left out)
+    stages:   key, name, client_label, client_label_translations, client_description, category,
+              color, side, notify_client, allowed_roles, allowed_from, required_fields, max_days
+
+A key whose value is the model's default is left out of an export and may be left out of a file.
+
+`export_process_template` writes exactly one text for a pipeline (the canonical form): fixed key
+order, block style, UTF-8 without escapes, lines folded at LINE_WIDTH. The shipped files are kept in
+that form, so export → import → export gives the same bytes, and so does import → export of a file.
+
+`import_process_template` reads the whole document before writing anything and refuses it as a
+whole: each problem names its line and the path of the value ("line 14, stages[2].category: …").
+Sections that later versions add (forms, rules, messages) are refused until this code reads them, so
+a template is never imported with part of it silently dropped.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
 
+from orderflow.accounts.roles import Role
 from orderflow.errors import DomainError
-from orderflow.pipelines.models import Pipeline, Stage
+from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
 
+FORMAT_VERSION = 1
 SHIPPED_DIR = Path(__file__).resolve().parent / "process_templates"
 DEMO_TEMPLATE = SHIPPED_DIR / "web-design.yaml"
+LINE_WIDTH = 100
+HEADER = "# Orderflow process template. Load it with: orderflow process_template import <this file>\n"
+
+SECTIONS = ("version", "pipeline", "fields", "stages")
+LATER_SECTIONS = ("forms", "rules", "messages")
+PIPELINE_KEYS = ("name", "slug", "number_prefix", "description", "currency")
+FIELD_KEYS = ("key", "label", "kind", "required", "choices", "help_text")
+STAGE_KEYS = (
+    "key",
+    "name",
+    "client_label",
+    "client_label_translations",
+    "client_description",
+    "category",
+    "color",
+    "side",
+    "notify_client",
+    "allowed_roles",
+    "allowed_from",
+    "required_fields",
+    "max_days",
+)
+# Template key → model attribute, where the two differ.
+FIELD_ATTRIBUTES = {"required": "is_required"}
+STAGE_ATTRIBUTES = {"side": "is_side"}
+
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+PREFIX_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 
 class ProcessTemplateError(DomainError):
+    """A process template that cannot be imported; `errors` holds one line per problem. Nothing was written."""
+
     code = "process_template_invalid"
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        count = len(self.errors)
+        summary = (
+            f"The process template has {count} problem{'s' if count != 1 else ''}; nothing was imported."
+        )
+        super().__init__("\n".join([summary, *self.errors]))
 
 
 @dataclass(frozen=True)
-class StageSpec:
-    key: str
+class ProcessPlan:
+    """A checked template as unsaved rows, in template order; positions are assigned on import."""
+
+    pipeline: Pipeline
+    fields: list[FieldDefinition]
+    stages: list[Stage]
+
+
+@dataclass(frozen=True)
+class ShippedTemplate:
+    """One of the templates that ship with Orderflow, as `orderflow process_template list` shows it."""
+
+    path: Path
     name: str
-    client_label: str
-    client_label_translations: dict[str, str]
-    category: str
-    color: str
-    is_side: bool
-    notify_client: bool
+    slug: str
+    number_prefix: str
+    stage_count: int
+    field_count: int
 
 
-def _stage_spec(raw: Any, index: int) -> StageSpec:
-    where = f"stages[{index}]"
-    if not isinstance(raw, dict):
-        raise ProcessTemplateError(f"{where}: expected a mapping with key and name")
-    for field in ("key", "name"):
-        if not isinstance(raw.get(field), str) or not raw[field].strip():
-            raise ProcessTemplateError(f"{where}.{field}: missing or empty")
-    category = raw.get("category", Stage.Category.OPEN)
-    if category not in Stage.Category.values:
-        raise ProcessTemplateError(
-            f"{where}.category: {category!r} is not one of {', '.join(Stage.Category.values)}"
-        )
-    return StageSpec(
-        key=raw["key"],
-        name=raw["name"],
-        client_label=raw.get("client_label", ""),
-        client_label_translations=dict(raw.get("client_label_translations") or {}),
-        category=category,
-        color=raw.get("color", "#64748b"),
-        is_side=bool(raw.get("side", False)),
-        notify_client=bool(raw.get("notify_client", True)),
+# --- export -------------------------------------------------------------------------------------
+
+
+class _TemplateDumper(yaml.SafeDumper):
+    """Block style with lists indented under their key, text with line breaks as literal blocks."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_text(dumper: _TemplateDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_TemplateDumper.add_representer(str, _represent_text)
+
+
+def _plain(value: Any) -> Any:
+    """`value` as built-in types the safe dumper writes (choices enums become str; mappings sorted)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): _plain(value[key]) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _default(model: type[models.Model], attribute: str) -> Any:
+    """The value a new row of `model` gets for `attribute`; a template may leave such a value out."""
+    field = model._meta.get_field(attribute)
+    assert isinstance(field, models.Field), attribute
+    return field.get_default()
+
+
+def _entry(instance: models.Model, keys: Sequence[str], attributes: dict[str, str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    for key in keys:
+        attribute = attributes.get(key, key)
+        value = getattr(instance, attribute)
+        if value == _default(type(instance), attribute):
+            continue
+        entry[key] = _plain(value)
+    return entry
+
+
+def export_process_template(pipeline: Pipeline) -> str:
+    """The pipeline, its custom fields and its stages as a template in canonical form (see the module doc)."""
+    document: dict[str, Any] = {
+        "version": FORMAT_VERSION,
+        "pipeline": _entry(pipeline, PIPELINE_KEYS, {}),
+    }
+    fields = [
+        _entry(definition, FIELD_KEYS, FIELD_ATTRIBUTES)
+        for definition in pipeline.fields.order_by("position", "id")
+    ]
+    if fields:
+        document["fields"] = fields
+    document["stages"] = [
+        _entry(stage, STAGE_KEYS, STAGE_ATTRIBUTES) for stage in pipeline.stages.order_by("position", "id")
+    ]
+    body = yaml.dump(
+        document,
+        Dumper=_TemplateDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=LINE_WIDTH,
+        indent=2,
     )
+    return HEADER + body
+
+
+# --- reading and checking -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A node of the document with its path ("stages[2].category") and the line people should look at."""
+
+    node: yaml.Node
+    path: str
+    line: int
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _choices_text(options: Sequence[str]) -> str:
+    return ", ".join(options)
+
+
+def _unknown_key_message(key: str, known: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f"unknown key {key!r} in {what}; did you mean {close[0]!r}?"
+    return f"unknown key {key!r} in {what}; it may have {_choices_text(known)}"
+
+
+def _unknown_section_message(key: str) -> str:
+    readable = ", ".join(SECTIONS)
+    if key in LATER_SECTIONS:
+        return f"the section {key!r} is not supported yet; this version of Orderflow reads {readable}"
+    close = difflib.get_close_matches(key, SECTIONS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; a template has {readable}"
+    return f"unknown section {key!r}{hint}"
+
+
+class _TemplateReader:
+    """Walks the composed YAML nodes into unsaved rows, collecting every problem instead of stopping."""
+
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.problems: list[tuple[int, str, str]] = []
+        # The line of every path read so far, and the path of each text in a list by (list path, text).
+        self.lines: dict[str, int] = {}
+        self.item_paths: dict[tuple[str, str], str] = {}
+
+    # problems
+
+    def problem(self, value: _Value, message: str) -> None:
+        self.problems.append((value.line, value.path, message))
+
+    def problem_at(self, line: int, path: str, message: str) -> None:
+        self.problems.append((line, path, message))
+
+    def has_problem_under(self, path: str) -> bool:
+        return any(
+            found == path or found.startswith((f"{path}.", f"{path}["))
+            for _line, found, _message in self.problems
+        )
+
+    def messages(self) -> list[str]:
+        ordered = sorted(dict.fromkeys(self.problems), key=lambda problem: (problem[0], problem[1]))
+        return [
+            f"line {line}, {path}: {message}" if path else f"line {line}: {message}"
+            for line, path, message in ordered
+        ]
+
+    # scalars and shapes
+
+    def construct(self, node: yaml.ScalarNode) -> Any:
+        """The Python value of a scalar node; yaml.YAMLError for tags the safe loader refuses."""
+        return self.loader.construct_object(node, deep=True)
+
+    def scalar(self, value: _Value) -> tuple[bool, Any]:
+        """(True, the Python value) of a scalar node; (False, None) after recording why it is not one."""
+        if not isinstance(value.node, yaml.ScalarNode):
+            self.problem(value, f"expected a single value, got {self.describe(value.node)}")
+            return False, None
+        try:
+            return True, self.construct(value.node)
+        except yaml.YAMLError as error:
+            self.problem(value, f"cannot read this value: {getattr(error, 'problem', None) or error}")
+            return False, None
+
+    def describe(self, node: yaml.Node) -> str:
+        """How a value reads to people, for "expected …, got …"."""
+        if not isinstance(node, yaml.ScalarNode):
+            return "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
+        try:
+            content = self.construct(node)
+        except yaml.YAMLError:
+            return f"{node.value!r}"
+        if content is None:
+            return "nothing"
+        if isinstance(content, bool):
+            return f"{node.value} (read as a yes/no value; quote it if it is text)"
+        if isinstance(content, int | float):
+            return f"the number {node.value} (quote it if it is text)"
+        if not isinstance(content, str):
+            return f"{node.value!r} (read as {type(content).__name__}; quote it if it is text)"
+        return repr(content)
+
+    def pairs(self, value: _Value, *, what: str) -> list[tuple[str, _Value]] | None:
+        """The key/value pairs of a mapping node; keys must be text and appear once."""
+        if not isinstance(value.node, yaml.MappingNode):
+            self.problem(value, f"expected {what}, got {self.describe(value.node)}")
+            return None
+        found: list[tuple[str, _Value]] = []
+        seen: dict[str, int] = {}
+        for key_node, value_node in value.node.value:
+            line = key_node.start_mark.line + 1
+            key_value = _Value(key_node, value.path, line)
+            try:
+                content = self.construct(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            except yaml.YAMLError:
+                content = None
+            if not isinstance(content, str):
+                self.problem(key_value, f"a key must be text, got {self.describe(key_node)}")
+                continue
+            path = _join(value.path, content)
+            if content in seen:
+                self.problem_at(line, path, f"given twice (first on line {seen[content]})")
+                continue
+            seen[content] = line
+            self.lines[path] = line
+            found.append((content, _Value(value_node, path, line)))
+        return found
+
+    def mapping(
+        self,
+        value: _Value,
+        *,
+        what: str,
+        keys: Sequence[str],
+        required: Sequence[str],
+        unknown: Callable[[str], str] | None = None,
+    ) -> dict[str, _Value] | None:
+        """The known entries of a mapping; unknown keys and missing required keys are problems."""
+        pairs = self.pairs(value, what=what)
+        if pairs is None:
+            return None
+        entries: dict[str, _Value] = {}
+        for key, entry in pairs:
+            if key not in keys:
+                message = unknown(key) if unknown else _unknown_key_message(key, keys, what)
+                self.problem(entry, message)
+                continue
+            entries[key] = entry
+        for key in required:
+            if key not in entries:
+                self.problem_at(value.line, _join(value.path, key), "missing")
+        return entries
+
+    def sequence(self, value: _Value, *, what: str) -> list[_Value]:
+        """The items of a list node; nothing (null) is an empty list."""
+        if isinstance(value.node, yaml.ScalarNode) and value.node.tag == "tag:yaml.org,2002:null":
+            return []
+        if not isinstance(value.node, yaml.SequenceNode):
+            self.problem(value, f"expected a list of {what}, got {self.describe(value.node)}")
+            return []
+        items = []
+        for index, node in enumerate(value.node.value):
+            item = _Value(node, f"{value.path}[{index}]", node.start_mark.line + 1)
+            self.lines[item.path] = item.line
+            items.append(item)
+        return items
+
+    # typed values; an optional key given as nothing (null) takes its default
+
+    def text(self, value: _Value, default: Any = "") -> str:
+        ok, content = self.scalar(value)
+        if not ok:
+            return ""
+        if content is None:
+            return str(default)
+        if not isinstance(content, str):
+            self.problem(value, f"expected text, got {self.describe(value.node)}")
+            return ""
+        return content
+
+    def required_text(self, value: _Value, default: Any = "") -> str:
+        content = self.text(value)
+        if not content.strip() and not self.has_problem_under(value.path):
+            self.problem(value, "must not be empty")
+        return content
+
+    def flag(self, value: _Value, default: Any) -> bool:
+        ok, content = self.scalar(value)
+        if ok and content is None:
+            return bool(default)
+        if ok and not isinstance(content, bool):
+            self.problem(value, f"expected true or false, got {self.describe(value.node)}")
+        return content if isinstance(content, bool) else bool(default)
+
+    def one_of(self, value: _Value, default: Any, options: Sequence[str]) -> str:
+        content = self.text(value, default)
+        if content not in options and not self.has_problem_under(value.path):
+            self.problem(value, f"{content!r} is not one of {_choices_text(options)}")
+        return content
+
+    def color(self, value: _Value, default: Any) -> str:
+        content = self.text(value, default)
+        if not COLOR_PATTERN.match(content) and not self.has_problem_under(value.path):
+            self.problem(value, f"{content!r} is not a colour written as #rrggbb, e.g. '#3b82f6'")
+        return content
+
+    def days(self, value: _Value, default: Any) -> int | None:
+        ok, content = self.scalar(value)
+        if not ok or content is None:
+            return None
+        if isinstance(content, bool) or not isinstance(content, int):
+            self.problem(value, f"expected a whole number of days, got {self.describe(value.node)}")
+            return None
+        if content < 1:
+            self.problem(value, f"must be at least 1 day, got {content}")
+            return None
+        return content
+
+    def text_list(self, value: _Value, *, what: str) -> list[str]:
+        """A list of non-empty, distinct texts."""
+        found: dict[str, _Value] = {}
+        for item in self.sequence(value, what=what):
+            content = self.required_text(item)
+            if not content:
+                continue
+            if content in found:
+                self.problem(item, f"{content!r} is listed twice (first on line {found[content].line})")
+                continue
+            found[content] = item
+            self.item_paths[(value.path, content)] = item.path
+        return list(found)
+
+    def roles(self, value: _Value, default: Any) -> list[str]:
+        roles = self.text_list(value, what="roles")
+        for role in roles:
+            if role not in Role.STAFF:
+                self.problem_about_item(
+                    value.path, role, f"{role!r} is not one of {_choices_text(Role.STAFF)}"
+                )
+        return roles
+
+    def problem_about_item(self, list_path: str, content: str, message: str) -> None:
+        """A problem with the item `content` of the list at `list_path`, pointing at that item's line."""
+        path = self.item_paths.get((list_path, content), list_path)
+        self.problem_at(self.lines.get(path, self.lines.get(list_path, 1)), path, message)
+
+    def translations(self, value: _Value, default: Any) -> dict[str, str]:
+        if isinstance(value.node, yaml.ScalarNode) and value.node.tag == "tag:yaml.org,2002:null":
+            return {}
+        pairs = self.pairs(value, what="a mapping of language code to label, e.g. pt: Pedido recebido")
+        translations: dict[str, str] = {}
+        for language, entry in pairs or []:
+            if not LANGUAGE_PATTERN.match(language):
+                self.problem(entry, f"{language!r} is not a language code such as pt or ru")
+            label = self.required_text(entry)
+            if label:
+                translations[language] = label
+        return translations
+
+    # the document
+
+    def read(
+        self, root: yaml.Node, *, slug: str | None, number_prefix: str | None, name: str | None
+    ) -> ProcessPlan:
+        document = _Value(root, "", root.start_mark.line + 1)
+        sections = self.mapping(
+            document,
+            what="a process template (version, pipeline, fields, stages)",
+            keys=SECTIONS,
+            required=("version", "pipeline", "stages"),
+            unknown=_unknown_section_message,
+        )
+        if sections is None:
+            return ProcessPlan(Pipeline(), [], [])
+        if "version" in sections:
+            self.check_version(sections["version"])
+        pipeline = Pipeline()
+        if "pipeline" in sections:
+            pipeline = self.read_pipeline(
+                sections["pipeline"], slug=slug, number_prefix=number_prefix, name=name
+            )
+        fields: list[tuple[FieldDefinition, _Value]] = []
+        if "fields" in sections:
+            items = self.sequence(sections["fields"], what="fields")
+            fields = [(definition, item) for item in items if (definition := self.read_field(item))]
+        stages: list[tuple[Stage, _Value]] = []
+        if "stages" in sections:
+            items = self.sequence(sections["stages"], what="stages")
+            stages = [(stage, item) for item in items if (stage := self.read_stage(item))]
+            if not items and not self.has_problem_under("stages"):
+                self.problem(sections["stages"], "a pipeline needs at least one stage")
+        self.check_keys_unique(fields, "field")
+        self.check_keys_unique(stages, "stage")
+        self.check_references(stages, fields)
+        self.check_main_path(stages)
+        return ProcessPlan(pipeline, [definition for definition, _ in fields], [stage for stage, _ in stages])
+
+    def check_version(self, value: _Value) -> None:
+        ok, content = self.scalar(value)
+        if ok and (content != FORMAT_VERSION or isinstance(content, bool)):
+            self.problem(
+                value, f"this Orderflow reads templates of version {FORMAT_VERSION}, not {content!r}"
+            )
+
+    def read_pipeline(
+        self, value: _Value, *, slug: str | None, number_prefix: str | None, name: str | None
+    ) -> Pipeline:
+        overrides = {
+            key: given
+            for key, given in (("slug", slug), ("number_prefix", number_prefix), ("name", name))
+            if given is not None
+        }
+        required = [key for key in ("name", "slug", "number_prefix") if key not in overrides]
+        entries = self.mapping(
+            value, what="the pipeline (name, slug, number_prefix …)", keys=PIPELINE_KEYS, required=required
+        )
+        pipeline = Pipeline()
+        if entries is None:
+            return pipeline
+        for key, entry in entries.items():
+            if key in overrides:
+                continue
+            reader = self.required_text if key in ("name", "slug", "number_prefix") else self.text
+            setattr(pipeline, key, reader(entry, _default(Pipeline, key)))
+        for key, given in overrides.items():
+            setattr(pipeline, key, given)
+            self.lines.setdefault(f"{value.path}.{key}", entries[key].line if key in entries else value.line)
+        prefix_path = f"{value.path}.number_prefix"
+        if pipeline.number_prefix and not PREFIX_PATTERN.match(pipeline.number_prefix):
+            self.problem_at(
+                self.lines.get(prefix_path, value.line),
+                prefix_path,
+                f"{pipeline.number_prefix!r} is not 2 to 8 capital letters or digits starting with a letter, "
+                "e.g. WEB",
+            )
+        self.validate_model(pipeline, value, {}, exclude=[])
+        self.check_taken(pipeline, value, overrides)
+        return pipeline
+
+    def check_taken(self, pipeline: Pipeline, value: _Value, overrides: dict[str, str]) -> None:
+        """Slug and number prefix are unique across the installation; say which pipeline has them."""
+        for key, option, noun in (("slug", "--slug", "slug"), ("number_prefix", "--prefix", "number prefix")):
+            path = f"{value.path}.{key}"
+            given = getattr(pipeline, key)
+            if not given or self.has_problem_under(path):
+                continue
+            other = Pipeline.objects.filter(**{key: given}).first()
+            if other is None:
+                continue
+            origin = " (given for this import)" if key in overrides else ""
+            self.problem_at(
+                self.lines.get(path, value.line),
+                path,
+                f"{given!r}{origin} is already the {noun} of the pipeline “{other.name}”; "
+                f"import it under another {noun} ({option})",
+            )
+
+    def read_field(self, item: _Value) -> FieldDefinition | None:
+        entries = self.mapping(item, what="a field", keys=FIELD_KEYS, required=("key", "label"))
+        if entries is None:
+            return None
+        definition = FieldDefinition()
+        readers: dict[str, Callable[[_Value, Any], Any]] = {
+            "key": self.required_text,
+            "label": self.required_text,
+            "kind": lambda v, d: self.one_of(v, d, FieldDefinition.Kind.values),
+            "required": self.flag,
+            "choices": lambda v, d: self.text_list(v, what="choices"),
+            "help_text": self.text,
+        }
+        for key, entry in entries.items():
+            attribute = FIELD_ATTRIBUTES.get(key, key)
+            setattr(definition, attribute, readers[key](entry, _default(FieldDefinition, attribute)))
+        kind = definition.kind
+        if kind == FieldDefinition.Kind.CHOICE and not definition.choices:
+            if not self.has_problem_under(f"{item.path}.choices"):
+                line = entries["choices"].line if "choices" in entries else item.line
+                self.problem_at(line, f"{item.path}.choices", "a choice field needs at least one choice")
+        elif definition.choices and kind != FieldDefinition.Kind.CHOICE:
+            self.problem(entries["choices"], f"only choice fields have choices, and this one is {kind!r}")
+        self.validate_model(definition, item, FIELD_ATTRIBUTES, exclude=["pipeline"])
+        return definition
+
+    def read_stage(self, item: _Value) -> Stage | None:
+        entries = self.mapping(item, what="a stage", keys=STAGE_KEYS, required=("key", "name"))
+        if entries is None:
+            return None
+        stage = Stage()
+        readers: dict[str, Callable[[_Value, Any], Any]] = {
+            "key": self.required_text,
+            "name": self.required_text,
+            "client_label": self.text,
+            "client_label_translations": self.translations,
+            "client_description": self.text,
+            "category": lambda v, d: self.one_of(v, d, Stage.Category.values),
+            "color": self.color,
+            "side": self.flag,
+            "notify_client": self.flag,
+            "allowed_roles": self.roles,
+            "allowed_from": lambda v, d: self.text_list(v, what="stage keys"),
+            "required_fields": lambda v, d: self.text_list(v, what="field keys"),
+            "max_days": self.days,
+        }
+        for key, entry in entries.items():
+            attribute = STAGE_ATTRIBUTES.get(key, key)
+            setattr(stage, attribute, readers[key](entry, _default(Stage, attribute)))
+        self.validate_model(stage, item, STAGE_ATTRIBUTES, exclude=["pipeline"])
+        return stage
+
+    def validate_model(
+        self, instance: models.Model, item: _Value, attributes: dict[str, str], *, exclude: list[str]
+    ) -> None:
+        """Run the model's own validators; report what the checks above did not already report."""
+        keys = {attribute: key for key, attribute in attributes.items()}
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            for attribute, messages in error.message_dict.items():
+                path = (
+                    item.path
+                    if attribute == NON_FIELD_ERRORS
+                    else _join(item.path, keys.get(attribute, attribute))
+                )
+                if self.has_problem_under(path):
+                    continue
+                for message in messages:
+                    self.problem_at(self.lines.get(path, item.line), path, str(message))
+
+    def check_keys_unique(self, rows: Sequence[tuple[FieldDefinition | Stage, _Value]], noun: str) -> None:
+        first_line: dict[str, int] = {}
+        for row, item in rows:
+            if not row.key:
+                continue
+            path = f"{item.path}.key"
+            line = self.lines.get(path, item.line)
+            if row.key in first_line:
+                message = f"{noun} key {row.key!r} is used twice (first on line {first_line[row.key]})"
+                self.problem_at(line, path, message)
+            else:
+                first_line[row.key] = line
+
+    def check_references(
+        self, stages: Sequence[tuple[Stage, _Value]], fields: Sequence[tuple[FieldDefinition, _Value]]
+    ) -> None:
+        """allowed_from names stages of this template, required_fields names its fields."""
+        stage_keys = [stage.key for stage, _item in stages if stage.key]
+        field_keys = [definition.key for definition, _item in fields if definition.key]
+        known_fields = f"its fields are {_choices_text(field_keys)}" if field_keys else "it has no fields"
+        for stage, item in stages:
+            for key in stage.allowed_from or []:
+                if key == stage.key:
+                    message = f"a stage cannot be entered from itself ({key!r})"
+                elif key not in stage_keys:
+                    message = (
+                        f"{key!r} is not a stage of this template; its stages are {_choices_text(stage_keys)}"
+                    )
+                else:
+                    continue
+                self.problem_about_item(f"{item.path}.allowed_from", key, message)
+            for key in stage.required_fields or []:
+                if key not in field_keys:
+                    self.problem_about_item(
+                        f"{item.path}.required_fields",
+                        key,
+                        f"{key!r} is not a field of this template; {known_fields}",
+                    )
+
+    def check_main_path(self, stages: Sequence[tuple[Stage, _Value]]) -> None:
+        """New orders start in the first main (non-side) stage, so there must be one and it must be open."""
+        main = [(stage, item) for stage, item in stages if not stage.is_side]
+        if stages and not main:
+            _stage, item = stages[0]
+            self.problem_at(
+                item.line,
+                "stages",
+                "every stage is a side status; new orders need a main stage (side: false)",
+            )
+        elif main and main[0][0].category != Stage.Category.OPEN:
+            stage, item = main[0]
+            path = f"{item.path}.category"
+            if not self.has_problem_under(path):
+                self.problem_at(
+                    self.lines.get(path, item.line),
+                    path,
+                    f"new orders start in the first main stage, so it must be open, not {stage.category!r}",
+                )
+
+
+def check_process_template(
+    text: str, *, slug: str | None = None, number_prefix: str | None = None, name: str | None = None
+) -> ProcessPlan:
+    """Read and check a whole template without writing; ProcessTemplateError lists every problem.
+
+    `slug`, `number_prefix` and `name` replace the file's values, e.g. to import a template a second
+    time next to the first. The database is read to refuse a slug or prefix already taken.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line 1"
+            problem = error.problem or str(error)
+            if error.context and problem.startswith("but "):
+                problem = f"{error.context} {problem}"
+            raise ProcessTemplateError([f"{where}: not valid YAML: {problem}"]) from None
+        except yaml.YAMLError as error:
+            raise ProcessTemplateError([f"line 1: not valid YAML: {error}"]) from None
+        if root is None:
+            raise ProcessTemplateError(["line 1: the document is empty; a template starts with 'version: 1'"])
+        reader = _TemplateReader(loader)
+        plan = reader.read(root, slug=slug, number_prefix=number_prefix, name=name)
+    except RecursionError:
+        raise ProcessTemplateError(
+            ["line 1: the document is nested too deeply to be a process template"]
+        ) from None
+    finally:
+        loader.dispose()
+    if reader.problems:
+        raise ProcessTemplateError(reader.messages())
+    return plan
 
 
 @transaction.atomic
-def import_process_template(text: str) -> Pipeline:
-    """Create a pipeline and its stages from YAML; refuses the whole document on the first error."""
+def import_process_template(
+    text: str, *, slug: str | None = None, number_prefix: str | None = None, name: str | None = None
+) -> Pipeline:
+    """Create a pipeline with its fields and stages from a template; all of it, or nothing.
+
+    The whole document is checked first (see check_process_template); ProcessTemplateError lists
+    every problem with its line, and nothing is written. `slug`, `number_prefix` and `name` rename.
+    """
+    plan = check_process_template(text, slug=slug, number_prefix=number_prefix, name=name)
+    pipeline = plan.pipeline
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ProcessTemplateError(f"not valid YAML: {error}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("pipeline"), dict):
-        raise ProcessTemplateError("pipeline: missing")
-    head = document["pipeline"]
-    stages = [_stage_spec(raw, i) for i, raw in enumerate(document.get("stages") or [])]
-    if not stages:
-        raise ProcessTemplateError("stages: a pipeline needs at least one stage")
-    if Pipeline.objects.filter(slug=head.get("slug")).exists():
-        raise ProcessTemplateError(f"pipeline.slug: a pipeline called {head.get('slug')!r} exists already")
-    pipeline = Pipeline(
-        name=head.get("name", ""),
-        slug=head.get("slug", ""),
-        number_prefix=head.get("number_prefix", ""),
-        description=head.get("description", ""),
-    )
-    pipeline.full_clean()
-    pipeline.save()
-    for position, spec in enumerate(stages):
-        stage = Stage(
-            pipeline=pipeline,
-            key=spec.key,
-            name=spec.name,
-            client_label=spec.client_label,
-            client_label_translations=spec.client_label_translations,
-            category=spec.category,
-            color=spec.color,
-            is_side=spec.is_side,
-            notify_client=spec.notify_client,
-            position=position,
-        )
-        stage.full_clean(exclude=["pipeline"])
-        stage.save()
+        with transaction.atomic():
+            pipeline.save()
+    except IntegrityError:
+        raise ProcessTemplateError(
+            [
+                f"pipeline.slug: {pipeline.slug!r} or pipeline.number_prefix: {pipeline.number_prefix!r} was "
+                "taken by another pipeline while importing; import it under another (--slug, --prefix)"
+            ]
+        ) from None
+    for position, definition in enumerate(plan.fields):
+        definition.pipeline = pipeline
+        definition.position = position
+    FieldDefinition.objects.bulk_create(plan.fields)
+    for position, stage in enumerate(plan.stages):
+        stage.pipeline = pipeline
+        stage.position = position
+    Stage.objects.bulk_create(plan.stages)
     return pipeline
+
+
+# --- shipped templates --------------------------------------------------------------------------
+
+
+def shipped_templates() -> list[ShippedTemplate]:
+    """The templates shipped in process_templates/, by file name."""
+    found = []
+    for path in sorted(SHIPPED_DIR.glob("*.yaml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        head = document["pipeline"]
+        found.append(
+            ShippedTemplate(
+                path=path,
+                name=head["name"],
+                slug=head["slug"],
+                number_prefix=head["number_prefix"],
+                stage_count=len(document.get("stages") or []),
+                field_count=len(document.get("fields") or []),
+            )
+        )
+    return found
+
+
+def shipped_template_path(name: str) -> Path | None:
+    """The shipped template called `name` ("repair" or "repair.yaml"), or None if there is none."""
+    stem = name.removesuffix(".yaml")
+    path = SHIPPED_DIR / f"{stem}.yaml"
+    return path if "/" not in stem and path.is_file() else None
 
 
 def load_demo_process() -> Pipeline | None:

@@ -1,0 +1,431 @@
+"""Process templates: shipped files round-trip byte for byte, broken files are refused whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orderflow.errors import DomainError
+from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
+from orderflow.pipelines.process_io import (
+    DEMO_TEMPLATE,
+    SHIPPED_DIR,
+    ProcessTemplateError,
+    export_process_template,
+    import_process_template,
+    load_demo_process,
+)
+
+SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
+WEB = DEMO_TEMPLATE.read_text(encoding="utf-8")
+
+
+def _line_of(text: str, needle: str) -> int:
+    """The 1-based number of the first line of `text` containing `needle`."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} is not in the text")
+
+
+def _counts() -> tuple[int, int, int]:
+    return Pipeline.objects.count(), Stage.objects.count(), FieldDefinition.objects.count()
+
+
+def _refusal(text: str, **renames: str) -> list[str]:
+    """The error lines of a refused import, after checking that nothing at all was written."""
+    before = _counts()
+    with pytest.raises(ProcessTemplateError) as refused:
+        import_process_template(text, **renames)
+    assert _counts() == before
+    return refused.value.errors
+
+
+# --- round trips ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_template_is_its_own_export_byte_for_byte(db: None, path: Path) -> None:
+    pipeline = import_process_template(path.read_text(encoding="utf-8"))
+
+    assert export_process_template(pipeline).encode("utf-8") == path.read_bytes()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_export_import_export_is_byte_identical(db: None, path: Path) -> None:
+    first = export_process_template(import_process_template(path.read_text(encoding="utf-8")))
+    Pipeline.objects.all().delete()
+
+    again = export_process_template(import_process_template(first))
+
+    assert again.encode("utf-8") == first.encode("utf-8")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_a_template_imported_again_under_a_new_slug_exports_the_same_but_for_the_new_names(
+    db: None, path: Path
+) -> None:
+    original = import_process_template(path.read_text(encoding="utf-8"))
+    first = export_process_template(original)
+
+    copy = import_process_template(first, slug="copy-of-it", number_prefix="COPY", name="Copy")
+
+    expected = (
+        first.replace(f"  name: {original.name}\n", "  name: Copy\n", 1)
+        .replace(f"  slug: {original.slug}\n", "  slug: copy-of-it\n", 1)
+        .replace(f"  number_prefix: {original.number_prefix}\n", "  number_prefix: COPY\n", 1)
+    )
+    assert export_process_template(copy) == expected
+    assert copy.stages.count() == original.stages.count()
+    assert copy.fields.count() == original.fields.count()
+
+
+def test_web_design_template_keeps_the_agency_statuses_and_adds_its_fields(db: None) -> None:
+    pipeline = import_process_template(WEB)
+
+    assert list(pipeline.stages.filter(is_side=False).values_list("name", flat=True)) == [
+        "Order Received",
+        "Questionnaire Sent",
+        "Questionnaire Received",
+        "Followup Call Scheduled",
+        "Initial Design in Production",
+        "Initial Design Sent for Customer Review",
+        "Revisions Submitted",
+        "Revisions in Production",
+        "Website Approved",
+        "Site Launched",
+    ]
+    assert list(pipeline.stages.filter(is_side=True).values_list("key", flat=True)) == [
+        "on-hold",
+        "waiting-for-content",
+        "cancelled",
+    ]
+    assert dict(pipeline.fields.values_list("label", "kind")) == {
+        "Domain name": "text",
+        "Package": "choice",
+        "Budget": "money",
+        "Launch date": "date",
+        "Live site": "url",
+    }
+    assert pipeline.stages.get(key="site-launched").label_for_client_in("pt") == "O seu site está online"
+
+
+def test_every_attribute_survives_the_round_trip_and_defaults_are_left_out(db: None) -> None:
+    pipeline = Pipeline.objects.create(
+        name="Événements «sur mesure»",
+        slug="events",
+        number_prefix="EV1",
+        description="Two lines:\nthe second one — with a dash.",
+        currency="BRL",
+    )
+    FieldDefinition.objects.create(
+        pipeline=pipeline,
+        key="size",
+        label="yes",
+        kind=FieldDefinition.Kind.CHOICE,
+        is_required=True,
+        choices=["10", "true", "Größe: XL"],
+        help_text="# not a comment",
+        position=0,
+    )
+    FieldDefinition.objects.create(pipeline=pipeline, key="note", label="Note", position=1)
+    Stage.objects.create(pipeline=pipeline, key="new", name="New", position=0)
+    Stage.objects.create(
+        pipeline=pipeline,
+        key="booked",
+        name="Booked",
+        client_label="Booked: see you soon",
+        client_label_translations={"ru": "Забронировано", "pt": "Reservado"},
+        client_description="We hold the venue for you.",
+        category=Stage.Category.ON_HOLD,
+        color="#ABCDEF",
+        is_side=True,
+        notify_client=False,
+        allowed_roles=["manager", "admin"],
+        allowed_from=["new"],
+        required_fields=["size"],
+        max_days=14,
+        position=1,
+    )
+    text = export_process_template(pipeline)
+    pipeline.delete()
+
+    again = import_process_template(text)
+
+    assert export_process_template(again) == text
+    booked = again.stages.get(key="booked")
+    assert (booked.allowed_roles, booked.allowed_from, booked.required_fields) == (
+        ["manager", "admin"],
+        ["new"],
+        ["size"],
+    )
+    assert (booked.is_side, booked.notify_client, booked.max_days, booked.color) == (
+        True,
+        False,
+        14,
+        "#ABCDEF",
+    )
+    assert booked.client_label_translations == {"pt": "Reservado", "ru": "Забронировано"}
+    size = again.fields.get(key="size")
+    assert (size.label, size.choices, size.is_required) == ("yes", ["10", "true", "Größe: XL"], True)
+    assert again.description == "Two lines:\nthe second one — with a dash."
+    assert "Забронировано" in text  # UTF-8, not \u escapes
+    new_stage = text[text.index("- key: new") : text.index("- key: booked")]
+    assert [line.strip() for line in new_stage.strip().splitlines()] == ["- key: new", "name: New"]
+
+
+def test_export_writes_a_fixed_header_and_key_order(db: None) -> None:
+    pipeline = Pipeline.objects.create(name="Order", slug="order", number_prefix="ORD", currency="USD")
+    Stage.objects.create(pipeline=pipeline, key="new", name="New", max_days=3, category=Stage.Category.OPEN)
+
+    assert export_process_template(pipeline).splitlines() == [
+        "# Orderflow process template. Load it with: orderflow process_template import <this file>",
+        "version: 1",
+        "pipeline:",
+        "  name: Order",
+        "  slug: order",
+        "  number_prefix: ORD",
+        "  currency: USD",
+        "stages:",
+        "  - key: new",
+        "    name: New",
+        "    max_days: 3",
+    ]
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def test_bad_yaml_syntax_is_refused_with_its_line(db: None) -> None:
+    text = WEB.replace("  slug: website", "\tslug: website")
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, 'slug: website')}, column 1: not valid YAML: "
+        "found character '\\t' that cannot start any token"
+    ]
+
+
+def test_an_unclosed_bracket_is_refused_where_yaml_notices_it(db: None) -> None:
+    text = WEB.replace("  name: Website project", "  name: [Website project")
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, 'slug: website')}, column 7: not valid YAML: expected ',' or ']', but got ':'"
+    ]
+
+
+def test_a_category_that_does_not_exist_is_named_with_line_and_path(db: None) -> None:
+    text = WEB.replace("category: won", "category: closed")
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, 'category: closed')}, stages[9].category: "
+        "'closed' is not one of open, on_hold, won, lost, cancelled"
+    ]
+
+
+def test_an_unknown_key_is_refused_with_a_suggestion(db: None) -> None:
+    text = WEB.replace("    max_days: 10\n", "    max_days: 10\n    colour: '#ffffff'\n")
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, 'colour:')}, stages[4].colour: unknown key 'colour' in a stage; did you mean 'color'?"
+    ]
+
+
+def test_sections_of_later_versions_are_refused_until_they_are_read(db: None) -> None:
+    text = WEB.replace("version: 1\n", "version: 1\nforms: []\n")
+
+    errors = _refusal(text)
+
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        f"line {_line_of(text, 'forms:')}, forms: the section 'forms' is not supported yet"
+    )
+
+
+def test_a_duplicate_stage_key_is_refused(db: None) -> None:
+    text = WEB.replace("key: questionnaire-received", "key: questionnaire-sent")
+
+    errors = _refusal(text)
+
+    first = _line_of(text, "key: questionnaire-sent")
+    second = (
+        _line_of(text[text.index("key: questionnaire-sent") + 1 :], "key: questionnaire-sent") + first - 1
+    )
+    assert errors == [
+        f"line {second}, stages[2].key: stage key 'questionnaire-sent' is used twice (first on line {first})"
+    ]
+
+
+def test_a_duplicate_field_key_is_refused(db: None) -> None:
+    text = WEB.replace("- key: budget", "- key: package")
+
+    errors = _refusal(text)
+
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        f"line {_line_of(text, 'label: Budget') - 1}, fields[2].key: field key 'package'"
+    )
+
+
+def test_allowed_from_must_name_a_stage_of_the_template(db: None) -> None:
+    text = WEB.replace("      - initial-design-sent\n", "      - design-sent\n")
+
+    errors = _refusal(text)
+
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        f"line {_line_of(text, '- design-sent')}, stages[6].allowed_from[0]: 'design-sent' is not a stage"
+    )
+
+
+def test_required_fields_must_name_a_field_of_the_template(db: None) -> None:
+    text = WEB.replace("    max_days: 5\n", "    max_days: 5\n    required_fields:\n      - domain\n")
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, '- domain')}, stages[7].required_fields[0]: 'domain' is not a field of this "
+        "template; its fields are domain-name, package, budget, launch-date, live-site"
+    ]
+
+
+def test_a_colour_must_be_written_as_rrggbb(db: None) -> None:
+    text = WEB.replace("color: '#f59e0b'", "color: orange", 1)
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, 'color: orange')}, stages[1].color: 'orange' is not a colour written as #rrggbb, "
+        "e.g. '#3b82f6'"
+    ]
+
+
+def test_a_taken_slug_and_prefix_are_refused_and_a_rename_imports(db: None) -> None:
+    import_process_template(WEB)
+
+    errors = _refusal(WEB)
+
+    assert errors == [
+        f"line {_line_of(WEB, 'slug: website')}, pipeline.slug: 'website' is already the slug of the pipeline "
+        "“Website project”; import it under another slug (--slug)",
+        f"line {_line_of(WEB, 'number_prefix: WEB')}, pipeline.number_prefix: 'WEB' is already the number "
+        "prefix of the pipeline “Website project”; import it under another number prefix (--prefix)",
+    ]
+    copy = import_process_template(WEB, slug="website-2", number_prefix="WEB2")
+    assert (copy.slug, copy.number_prefix, copy.stages.count()) == ("website-2", "WEB2", 13)
+
+
+def test_a_rename_is_checked_like_the_file(db: None) -> None:
+    errors = _refusal(WEB, number_prefix="web-2")
+
+    assert errors == [
+        f"line {_line_of(WEB, 'number_prefix: WEB')}, pipeline.number_prefix: 'web-2' is not 2 to 8 capital "
+        "letters or digits starting with a letter, e.g. WEB"
+    ]
+
+
+def test_every_problem_of_a_document_is_reported_at_once(db: None) -> None:
+    text = (
+        WEB.replace("version: 1", "version: 2")
+        .replace("number_prefix: WEB", "number_prefix: web")
+        .replace("kind: money", "kind: cash")
+        .replace("      - Starter\n", "")
+        .replace("      - Business\n", "      - Business\n      - Business\n")
+        .replace("    max_days: 10\n", "    max_days: 0\n    allowed_roles:\n      - owner\n")
+        .replace("side: true", "side: maybe", 1)
+        .replace("name: Order Received", "name: " + "x" * 121)
+        .replace("pt: Pedido recebido", "PT: Pedido recebido")
+    )
+
+    errors = _refusal(text)
+
+    paths = [error.split(": ", 1)[0].split(", ", 1)[1] for error in errors]
+    assert paths == [
+        "version",
+        "pipeline.number_prefix",
+        "fields[1].choices[1]",
+        "fields[2].kind",
+        "stages[0].name",
+        "stages[0].client_label_translations.PT",
+        "stages[4].max_days",
+        "stages[4].allowed_roles[0]",
+        "stages[10].side",
+    ]
+    assert "Ensure this value has at most 120 characters" in errors[4]  # the model's own validator
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "line 1: the document is empty; a template starts with 'version: 1'"),
+        ("- a\n", "line 1: expected a process template (version, pipeline, fields, stages), got a list"),
+        (
+            "version: 1\npipeline: {name: X, slug: x, number_prefix: XX}\nstages: []\n",
+            "line 3, stages: a pipeline needs at least one stage",
+        ),
+        (
+            "version: 1\npipeline: {name: X, slug: x}\nstages: [{key: a, name: A}]\n",
+            "line 2, pipeline.number_prefix: missing",
+        ),
+        (
+            "version: 1\npipeline: {name: X, slug: x, number_prefix: XX}\nstages: [{key: a, name: A, category: won}]\n",
+            "line 3, stages[0].category: new orders start in the first main stage, so it must be open, not 'won'",
+        ),
+        (
+            "version: 1\npipeline: {name: X, slug: x, number_prefix: XX}\n"
+            "fields: [{key: size, label: Size, kind: choice}]\nstages: [{key: a, name: A}]\n",
+            "line 3, fields[0].choices: a choice field needs at least one choice",
+        ),
+        (
+            "version: 1\npipeline: {name: X, slug: x, number_prefix: XX}\nstages: [{key: a, name: A, name: B}]\n",
+            "line 3, stages[0].name: given twice (first on line 3)",
+        ),
+        (
+            "version: !!python/name:os.system 1\npipeline: {name: X, slug: x, number_prefix: XX}\n"
+            "stages: [{key: a, name: A}]\n",
+            "line 1, version: cannot read this value: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/name:os.system'",
+        ),
+    ],
+    ids=[
+        "empty",
+        "list",
+        "no-stages",
+        "missing-key",
+        "first-stage-closed",
+        "choice-without-choices",
+        "yaml-duplicate",
+        "unsafe-tag",
+    ],
+)
+def test_small_broken_documents_are_refused(db: None, text: str, expected: str) -> None:
+    assert _refusal(text) == [expected]
+
+
+def test_the_refusal_is_a_domain_error_listing_every_line(db: None) -> None:
+    with pytest.raises(DomainError) as refused:
+        import_process_template(WEB.replace("category: won", "category: closed"))
+
+    assert refused.value.code == "process_template_invalid"
+    assert str(refused.value).splitlines()[0] == "The process template has 1 problem; nothing was imported."
+    assert "stages[9].category" in str(refused.value)
+
+
+# --- the demo process ----------------------------------------------------------------------------
+
+
+def test_demo_process_loads_once_into_an_empty_installation(db: None) -> None:
+    pipeline = load_demo_process()
+
+    assert pipeline is not None
+    assert pipeline.slug == "website"
+    assert load_demo_process() is None
+    assert Pipeline.objects.count() == 1
