@@ -45,6 +45,16 @@ def _refusal(text: str, **renames: str) -> list[str]:
 # --- round trips ---------------------------------------------------------------------------------
 
 
+def test_five_templates_ship() -> None:
+    assert [path.name for path in SHIPPED] == [
+        "academic-writing.yaml",
+        "custom-manufacturing.yaml",
+        "purchase-and-delivery.yaml",
+        "repair.yaml",
+        "web-design.yaml",
+    ]
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
 def test_shipped_template_is_its_own_export_byte_for_byte(db: None, path: Path) -> None:
     pipeline = import_process_template(path.read_text(encoding="utf-8"))
@@ -79,6 +89,23 @@ def test_a_template_imported_again_under_a_new_slug_exports_the_same_but_for_the
     assert export_process_template(copy) == expected
     assert copy.stages.count() == original.stages.count()
     assert copy.fields.count() == original.fields.count()
+
+
+def test_shipped_templates_are_complete_for_clients_in_three_languages(db: None) -> None:
+    for path in SHIPPED:
+        pipeline = import_process_template(path.read_text(encoding="utf-8"))
+        stages = list(pipeline.stages.all())
+        for stage in stages:
+            assert stage.client_label, (path.name, stage.key)
+            assert set(stage.client_label_translations) == {"pt", "ru"}, (path.name, stage.key)
+        categories = {stage.category for stage in stages}
+        assert Stage.Category.WON in categories, path.name
+        assert {Stage.Category.ON_HOLD, Stage.Category.CANCELLED} <= categories, path.name
+        assert all(
+            stage.category == Stage.Category.OPEN
+            for stage in stages
+            if not stage.is_side and not stage.is_closed
+        )
 
 
 def test_web_design_template_keeps_the_agency_statuses_and_adds_its_fields(db: None) -> None:
