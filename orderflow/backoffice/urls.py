@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from orderflow.backoffice import board, views
+from orderflow.backoffice import board, order_lists, views
 
 app_name = "backoffice"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("orders/", views.order_list, name="order-list"),
+    path("orders/", order_lists.order_list, name="order-list"),
+    path("orders/bulk-move/", order_lists.bulk_move, name="order-bulk-move"),
+    path("orders/views/", order_lists.saved_view_create, name="saved-view-create"),
+    path("orders/views/<int:pk>/delete/", order_lists.saved_view_delete, name="saved-view-delete"),
     path("orders/new/", views.order_create, name="order-create"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
     path("orders/<int:pk>/move/", views.order_move, name="order-move"),

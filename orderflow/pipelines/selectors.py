@@ -286,9 +286,14 @@ def orders_for_list(*, user: User, filters: OrderFilters) -> QuerySet[Order]:
         orders = orders.filter(tags=filters.tag)
     if filters.is_overdue:
         orders = orders.filter(overdue_condition())
+    sort = ORDER_LIST_SORTS.get(filters.sort, ORDER_LIST_SORTS["-updated"])
     if filters.search.strip():
         orders = orders.filter(order_search_condition(filters.search))
-    return orders.order_by(*ORDER_LIST_SORTS.get(filters.sort, ORDER_LIST_SORTS["-updated"]))
+        if match := _REFERENCE.match(filters.search.strip()):
+            # "42" also finds titles and e-mails containing 42; the order numbered 42 comes first.
+            exact = Case(When(number=int(match["number"]), then=Value(0)), default=Value(1))
+            return orders.order_by(exact, *sort)
+    return orders.order_by(*sort)
 
 
 def saved_views_for(user: User) -> QuerySet[SavedView]:
