@@ -1,10 +1,16 @@
-"""Process templates: shipped files round-trip byte for byte, broken files are refused whole."""
+"""Process templates: shipped files round-trip byte for byte, broken files are refused whole, the command works."""
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from orderflow.errors import DomainError
 from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
@@ -15,6 +21,7 @@ from orderflow.pipelines.process_io import (
     export_process_template,
     import_process_template,
     load_demo_process,
+    shipped_templates,
 )
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
@@ -456,3 +463,89 @@ def test_demo_process_loads_once_into_an_empty_installation(db: None) -> None:
     assert pipeline.slug == "website"
     assert load_demo_process() is None
     assert Pipeline.objects.count() == 1
+
+
+# --- the management command ----------------------------------------------------------------------
+
+
+def test_command_lists_the_shipped_templates(db: None) -> None:
+    import_process_template(WEB)
+    out = io.StringIO()
+
+    call_command("process_template", "list", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines] == [template.path.stem for template in shipped_templates()]
+    assert next(line for line in lines if line.startswith("web-design")).endswith("imported")
+
+
+def test_command_exports_a_pipeline_to_a_file_and_to_standard_output(db: None, tmp_path: Path) -> None:
+    import_process_template(WEB)
+    target = tmp_path / "website.yaml"
+    out = io.StringIO()
+
+    call_command("process_template", "export", "website", "-o", str(target), stderr=io.StringIO())
+    call_command("process_template", "export", "website", stdout=out)
+
+    assert target.read_bytes() == DEMO_TEMPLATE.read_bytes()
+    assert out.getvalue() == WEB
+
+
+def test_command_export_of_an_unknown_slug_fails(db: None) -> None:
+    with pytest.raises(CommandError, match="no pipeline with the slug 'nope'"):
+        call_command("process_template", "export", "nope")
+
+
+def test_command_imports_a_file_or_a_shipped_template_by_name_and_renames(db: None, tmp_path: Path) -> None:
+    source = tmp_path / "mine.yaml"
+    source.write_text((SHIPPED_DIR / "repair.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = io.StringIO()
+
+    call_command("process_template", "import", "repair", stdout=out)
+    call_command(
+        "process_template",
+        "import",
+        str(source),
+        "--slug",
+        "repair-north",
+        "--prefix",
+        "RN",
+        "--name",
+        "North",
+        stdout=out,
+    )
+
+    assert "Imported “Repair” (slug repair, orders REP-00001 …): 11 stages, 7 fields." in out.getvalue()
+    north = Pipeline.objects.get(slug="repair-north")
+    assert (north.name, north.number_prefix, north.stages.count()) == ("North", "RN", 11)
+
+
+def test_command_import_of_a_broken_file_names_the_line_and_imports_nothing(db: None, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(WEB.replace("category: won", "category: closed"), encoding="utf-8")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("process_template", "import", str(broken))
+
+    assert "stages[9].category: 'closed' is not one of" in str(refused.value)
+    assert Pipeline.objects.count() == 0
+
+
+def test_orderflow_command_prints_the_problems_and_exits_non_zero(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\npipeline: [\n", encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ORDERFLOW_")}
+    env.update(ORDERFLOW_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="orderflow.settings")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "orderflow", "process_template", "import", str(broken)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "line 3, column 1: not valid YAML" in result.stderr
+    assert "nothing was imported" in result.stderr

@@ -1,0 +1,1 @@
+"""The pipelines app's management commands (`orderflow <name>`)."""
