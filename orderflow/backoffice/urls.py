@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orderflow.backoffice import board, order_lists, views
+from orderflow.backoffice import board, order_lists, pipeline_settings, views
 
 app_name = "backoffice"
 
@@ -25,4 +25,42 @@ urlpatterns = [
     path("tasks/", views.my_tasks, name="my-tasks"),
     path("tasks/<int:pk>/done/", views.task_complete, name="task-complete"),
     path("mail/", views.caught_mail, name="caught-mail"),
+    path("settings/pipelines/", pipeline_settings.pipeline_list, name="settings-pipeline-list"),
+    path("settings/pipelines/new/", pipeline_settings.pipeline_create, name="settings-pipeline-create"),
+    path("settings/pipelines/<int:pk>/", pipeline_settings.pipeline_edit, name="settings-pipeline-edit"),
+    path(
+        "settings/pipelines/<int:pk>/active/",
+        pipeline_settings.pipeline_set_active,
+        name="settings-pipeline-active",
+    ),
+    path("settings/pipelines/<int:pk>/stages/", pipeline_settings.stage_list, name="settings-stages"),
+    path(
+        "settings/pipelines/<int:pk>/stages/new/",
+        pipeline_settings.stage_create,
+        name="settings-stage-create",
+    ),
+    path(
+        "settings/pipelines/<int:pk>/stages/order/",
+        pipeline_settings.stage_reorder,
+        name="settings-stage-reorder",
+    ),
+    path("settings/stages/<int:pk>/", pipeline_settings.stage_row, name="settings-stage-row"),
+    path("settings/stages/<int:pk>/edit/", pipeline_settings.stage_edit, name="settings-stage-edit"),
+    path("settings/stages/<int:pk>/shift/", pipeline_settings.stage_shift, name="settings-stage-shift"),
+    path("settings/stages/<int:pk>/delete/", pipeline_settings.stage_delete, name="settings-stage-delete"),
+    path("settings/pipelines/<int:pk>/fields/", pipeline_settings.field_list, name="settings-fields"),
+    path(
+        "settings/pipelines/<int:pk>/fields/new/",
+        pipeline_settings.field_create,
+        name="settings-field-create",
+    ),
+    path(
+        "settings/pipelines/<int:pk>/fields/order/",
+        pipeline_settings.field_reorder,
+        name="settings-field-reorder",
+    ),
+    path("settings/fields/<int:pk>/", pipeline_settings.field_row, name="settings-field-row"),
+    path("settings/fields/<int:pk>/edit/", pipeline_settings.field_edit, name="settings-field-edit"),
+    path("settings/fields/<int:pk>/shift/", pipeline_settings.field_shift, name="settings-field-shift"),
+    path("settings/fields/<int:pk>/delete/", pipeline_settings.field_delete, name="settings-field-delete"),
 ]

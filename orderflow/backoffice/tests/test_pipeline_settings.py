@@ -1,0 +1,455 @@
+"""The pipeline settings pages: admins shape pipelines, stages and fields in place; reps and managers
+are refused; refusals show next to the control; pages cost the same queries for few or many rows."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from orderflow.accounts.models import User
+from orderflow.accounts.roles import Role
+from orderflow.pipelines import configure
+from orderflow.pipelines.configure import FieldSettings, PipelineSettings, StageSettings
+from orderflow.pipelines.models import FieldDefinition, Order, OrderEvent, Pipeline, Stage
+from tests.factories import OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def admin() -> User:
+    return cast(User, UserFactory(role=Role.ADMIN, full_name="Ada Admin"))
+
+
+@pytest.fixture
+def admin_client(client: Client, admin: User) -> Client:
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def pipeline(admin: User) -> Pipeline:
+    pipeline = configure.create_pipeline(PipelineSettings(name="Logo design", number_prefix="LOGO"), by=admin)
+    configure.create_field(pipeline, FieldSettings(label="Brief link", kind="url"), by=admin)
+    configure.create_stage(pipeline, StageSettings(name="Draft"), by=admin)
+    configure.create_stage(pipeline, StageSettings(name="Design", required_fields=["brief-link"]), by=admin)
+    configure.create_stage(pipeline, StageSettings(name="Launched", category="won"), by=admin)
+    return pipeline
+
+
+def stage_form_data(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "name": "Review",
+        "key": "",
+        "client_label": "",
+        "client_label_pt": "",
+        "client_label_ru": "",
+        "client_description": "",
+        "notify_client": "on",
+        "category": "open",
+        "color": "#3b82f6",
+        "max_days": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def keys_in_order(pipeline: Pipeline) -> list[str]:
+    return list(pipeline.stages.order_by("position", "id").values_list("key", flat=True))
+
+
+# Who may use the pages
+
+
+@pytest.mark.parametrize("role", [Role.REP, Role.MANAGER, Role.CLIENT])
+def test_people_without_the_pipeline_permission_get_403_and_change_nothing(
+    client: Client, pipeline: Pipeline, role: str
+) -> None:
+    client.force_login(cast(User, UserFactory(role=role)))
+    design = pipeline.stages.get(key="design")
+    field = pipeline.fields.get()
+    before = (keys_in_order(pipeline), Pipeline.objects.count(), FieldDefinition.objects.count())
+
+    pages = [
+        reverse("backoffice:settings-pipeline-list"),
+        reverse("backoffice:settings-pipeline-create"),
+        reverse("backoffice:settings-stages", args=[pipeline.pk]),
+        reverse("backoffice:settings-fields", args=[pipeline.pk]),
+        reverse("backoffice:settings-stage-edit", args=[design.pk]),
+    ]
+    posts = [
+        (
+            reverse("backoffice:settings-pipeline-create"),
+            {"name": "SEO", "number_prefix": "SEO", "currency": "EUR"},
+        ),
+        (reverse("backoffice:settings-pipeline-active", args=[pipeline.pk]), {"is_active": "false"}),
+        (reverse("backoffice:settings-stage-create", args=[pipeline.pk]), stage_form_data()),
+        (
+            reverse("backoffice:settings-stage-edit", args=[design.pk]),
+            stage_form_data(name="Hacked", key="design"),
+        ),
+        (reverse("backoffice:settings-stage-shift", args=[design.pk]), {"direction": "up"}),
+        (reverse("backoffice:settings-stage-delete", args=[design.pk]), {}),
+        (reverse("backoffice:settings-field-delete", args=[field.pk]), {}),
+    ]
+    for url in pages:
+        assert client.get(url).status_code == 403, url
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+
+    pipeline.refresh_from_db()
+    assert pipeline.is_active
+    assert (keys_in_order(pipeline), Pipeline.objects.count(), FieldDefinition.objects.count()) == before
+    assert pipeline.stages.get(key="design").name == "Design"
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
+    response = client.get(reverse("backoffice:settings-pipeline-list"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_the_settings_link_shows_only_for_people_who_may_change_pipelines(
+    client: Client, admin_client: Client
+) -> None:
+    settings_url = reverse("backoffice:settings-pipeline-list")
+    assert settings_url in admin_client.get(reverse("backoffice:order-list")).content.decode()
+
+    client.force_login(cast(User, UserFactory(role=Role.REP)))
+    assert settings_url not in client.get(reverse("backoffice:order-list")).content.decode()
+
+
+# Pipelines
+
+
+def test_an_admin_creates_a_pipeline_and_lands_on_its_stages(admin_client: Client) -> None:
+    response = admin_client.post(
+        reverse("backoffice:settings-pipeline-create"),
+        {"name": "SEO retainer", "slug": "", "number_prefix": "seo", "currency": "eur", "description": ""},
+    )
+
+    pipeline = Pipeline.objects.get(slug="seo-retainer")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("backoffice:settings-stages", args=[pipeline.pk])
+    assert pipeline.number_prefix == "SEO"
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "No stages yet" in page
+
+
+def test_a_wrong_prefix_is_explained_next_to_its_input(admin_client: Client) -> None:
+    response = admin_client.post(
+        reverse("backoffice:settings-pipeline-create"),
+        {"name": "SEO", "number_prefix": "S-1", "currency": "EUR"},
+    )
+
+    assert response.status_code == 422
+    assert "Use 2 to 8 capital letters or digits" in response.content.decode()
+    assert not Pipeline.objects.exists()
+
+
+def test_an_admin_edits_and_deactivates_a_pipeline(admin_client: Client, pipeline: Pipeline) -> None:
+    response = admin_client.post(
+        reverse("backoffice:settings-pipeline-edit", args=[pipeline.pk]),
+        {"name": "Logos", "slug": "logos", "number_prefix": "LG", "currency": "USD", "description": "Marks"},
+    )
+    assert response.status_code == 302
+
+    admin_client.post(
+        reverse("backoffice:settings-pipeline-active", args=[pipeline.pk]), {"is_active": "false"}
+    )
+
+    pipeline.refresh_from_db()
+    assert (pipeline.name, pipeline.number_prefix, pipeline.currency, pipeline.is_active) == (
+        "Logos",
+        "LG",
+        "USD",
+        False,
+    )
+    listing = admin_client.get(reverse("backoffice:settings-pipeline-list")).content.decode()
+    assert "Inactive" in listing
+
+
+# Stages
+
+
+def test_the_stage_editor_opens_in_place_and_saves_into_the_list(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    design = pipeline.stages.get(key="design")
+    url = reverse("backoffice:settings-stage-edit", args=[design.pk])
+
+    editor = admin_client.get(url, headers=HTMX)
+    assert editor.status_code == 200
+    assert 'data-testid="stage-form"' in editor.content.decode()
+    assert "<html" not in editor.content.decode()
+
+    saved = admin_client.post(
+        url,
+        stage_form_data(
+            name="Design work",
+            key="design",
+            client_label="We are designing",
+            client_label_pt="Estamos a desenhar",
+            color="#8B5CF6",
+            allowed_roles=["admin", "manager"],
+            allowed_from=["draft"],
+            required_fields=["brief-link"],
+            max_days="10",
+        ),
+        headers=HTMX,
+    )
+
+    assert saved.status_code == 200
+    assert saved["HX-Retarget"] == "#stages-panel"
+    assert "Stage “Design work” saved." in saved.content.decode()
+    design.refresh_from_db()
+    assert (design.name, design.color, design.allowed_roles, design.allowed_from, design.max_days) == (
+        "Design work",
+        "#8b5cf6",
+        ["admin", "manager"],
+        ["draft"],
+        10,
+    )
+    assert design.client_label_translations == {"pt": "Estamos a desenhar"}
+
+
+def test_a_refused_stage_edit_explains_itself_in_the_editor_and_changes_nothing(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    design = pipeline.stages.get(key="design")
+
+    response = admin_client.post(
+        reverse("backoffice:settings-stage-edit", args=[design.pk]),
+        stage_form_data(name="Design", key="draft", color="#3b82f6"),
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "“draft” is already used in this pipeline." in page
+    assert 'data-testid="stage-form"' in page
+    assert Stage.objects.get(pk=design.pk).key == "design"
+
+
+def test_adding_a_stage_puts_it_last(admin_client: Client, pipeline: Pipeline) -> None:
+    response = admin_client.post(
+        reverse("backoffice:settings-stage-create", args=[pipeline.pk]), stage_form_data(name="Invoice sent")
+    )
+
+    assert response.status_code == 302
+    assert keys_in_order(pipeline) == ["draft", "design", "launched", "invoice-sent"]
+
+
+def test_dragging_stages_saves_the_new_order(admin_client: Client, pipeline: Pipeline) -> None:
+    ids = dict(pipeline.stages.values_list("key", "pk"))
+
+    response = admin_client.post(
+        reverse("backoffice:settings-stage-reorder", args=[pipeline.pk]),
+        {"order": f"{ids['launched']},{ids['draft']},{ids['design']}"},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert keys_in_order(pipeline) == ["launched", "draft", "design"]
+
+
+def test_an_outdated_drag_is_refused_with_a_message_and_changes_nothing(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    ids = dict(pipeline.stages.values_list("key", "pk"))
+
+    response = admin_client.post(
+        reverse("backoffice:settings-stage-reorder", args=[pipeline.pk]),
+        {"order": f"{ids['launched']},{ids['draft']}"},
+        headers=HTMX,
+    )
+
+    assert "Reload the page" in response.content.decode()
+    assert keys_in_order(pipeline) == ["draft", "design", "launched"]
+
+
+def test_the_arrow_buttons_work_without_javascript(admin_client: Client, pipeline: Pipeline) -> None:
+    launched = pipeline.stages.get(key="launched")
+
+    response = admin_client.post(
+        reverse("backoffice:settings-stage-shift", args=[launched.pk]), {"direction": "up"}
+    )
+
+    assert response.status_code == 302
+    assert keys_in_order(pipeline) == ["draft", "launched", "design"]
+
+
+def test_deleting_a_stage_with_orders_asks_where_they_go_then_moves_them(
+    admin_client: Client, pipeline: Pipeline, admin: User
+) -> None:
+    design, draft = pipeline.stages.get(key="design"), pipeline.stages.get(key="draft")
+    order = cast(Order, OrderFactory(pipeline=pipeline, stage=design, by=admin))
+    url = reverse("backoffice:settings-stage-delete", args=[design.pk])
+
+    confirm = admin_client.get(url, headers=HTMX).content.decode()
+    assert "1 order is in this stage." in confirm
+    assert 'name="move_orders_to"' in confirm
+
+    refused = admin_client.post(url, {"move_orders_to": ""}, headers=HTMX)
+    assert refused.status_code == 422
+    assert "pick where they go" in refused.content.decode()
+    assert Stage.objects.filter(pk=design.pk).exists()
+
+    done = admin_client.post(url, {"move_orders_to": draft.pk}, headers=HTMX)
+    assert done.status_code == 200
+    assert "Stage “Design” deleted; 1 order moved." in done.content.decode()
+    order.refresh_from_db()
+    assert order.stage == draft
+    assert order.events.filter(
+        kind=OrderEvent.Kind.STAGE_CHANGED, message="Stage “Design” was deleted."
+    ).exists()
+
+
+def test_the_only_stage_offers_no_delete_button_and_a_forced_delete_is_refused(
+    admin_client: Client, admin: User
+) -> None:
+    pipeline = configure.create_pipeline(PipelineSettings(name="Tiny", number_prefix="TINY"), by=admin)
+    only = configure.create_stage(pipeline, StageSettings(name="Only"), by=admin)
+    url = reverse("backoffice:settings-stage-delete", args=[only.pk])
+
+    confirm = admin_client.get(url, headers=HTMX).content.decode()
+    assert "only stage" in confirm
+    assert "Delete stage</button>" not in confirm
+
+    refused = admin_client.post(url, {}, headers=HTMX)
+    assert refused.status_code == 422
+    assert "only stage" in refused.content.decode()
+    assert Stage.objects.filter(pk=only.pk).exists()
+
+
+# Fields
+
+
+def test_an_admin_adds_a_choice_field(admin_client: Client, pipeline: Pipeline) -> None:
+    response = admin_client.post(
+        reverse("backoffice:settings-field-create", args=[pipeline.pk]),
+        {"label": "Size", "key": "", "kind": "choice", "choices": "Small\r\nLarge\r\n", "help_text": ""},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#fields-panel"
+    assert pipeline.fields.get(key="size").choices == ["Small", "Large"]
+
+
+def test_changing_the_type_of_a_field_with_values_is_refused_next_to_the_type(
+    admin_client: Client, pipeline: Pipeline, admin: User
+) -> None:
+    order = cast(Order, OrderFactory(pipeline=pipeline, by=admin))
+    Order.objects.filter(pk=order.pk).update(fields={"brief-link": "https://example.com"})
+    field = pipeline.fields.get()
+
+    response = admin_client.post(
+        reverse("backoffice:settings-field-edit", args=[field.pk]),
+        {"label": "Brief link", "key": "brief-link", "kind": "number", "choices": "", "help_text": ""},
+        headers=HTMX,
+    )
+
+    assert response.status_code == 422
+    assert "1 order has a value in “Brief link”" in response.content.decode()
+    assert FieldDefinition.objects.get(pk=field.pk).kind == "url"
+
+
+def test_deleting_a_field_a_stage_requires_is_refused_naming_the_stage(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    field = pipeline.fields.get()
+    url = reverse("backoffice:settings-field-delete", args=[field.pk])
+
+    confirm = admin_client.get(url, headers=HTMX).content.decode()
+    assert "Stage Design needs this field" in confirm
+
+    refused = admin_client.post(url, {}, headers=HTMX)
+    assert refused.status_code == 422
+    assert "Stage “Design” requires “Brief link” to enter" in refused.content.decode()
+    assert FieldDefinition.objects.filter(pk=field.pk).exists()
+
+
+# Query counts: a page costs the same with few or many rows.
+
+
+def _grow(pipeline: Pipeline, admin: User, *, stages: int, fields: int, orders_per_stage: int) -> None:
+    for n in range(fields):
+        configure.create_field(pipeline, FieldSettings(label=f"Field {n}"), by=admin)
+    field_keys = list(pipeline.fields.values_list("key", flat=True))
+    for n in range(stages):
+        configure.create_stage(
+            pipeline,
+            StageSettings(
+                name=f"Stage {n}",
+                allowed_from=["draft"],
+                required_fields=field_keys[:3],
+                allowed_roles=["admin"],
+            ),
+            by=admin,
+        )
+    for stage in pipeline.stages.all():
+        for _ in range(orders_per_stage):
+            OrderFactory(pipeline=pipeline, stage=stage)
+
+
+@pytest.mark.parametrize(("stages", "fields", "orders"), [(0, 0, 0), (25, 15, 2)])
+def test_the_stages_page_takes_a_fixed_number_of_queries(
+    admin_client: Client,
+    pipeline: Pipeline,
+    admin: User,
+    django_assert_num_queries: Any,
+    stages: int,
+    fields: int,
+    orders: int,
+) -> None:
+    _grow(pipeline, admin, stages=stages, fields=fields, orders_per_stage=orders)
+    url = reverse("backoffice:settings-stages", args=[pipeline.pk])
+
+    # session, user, 2 x permissions, pipeline, stages with order counts, field labels
+    with django_assert_num_queries(7):
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
+    assert response.content.decode().count('data-testid="stage-row"') == 3 + stages
+
+
+@pytest.mark.parametrize(("stages", "fields"), [(0, 0), (25, 15)])
+def test_the_fields_page_takes_a_fixed_number_of_queries(
+    admin_client: Client,
+    pipeline: Pipeline,
+    admin: User,
+    django_assert_num_queries: Any,
+    stages: int,
+    fields: int,
+) -> None:
+    _grow(pipeline, admin, stages=stages, fields=fields, orders_per_stage=0)
+
+    # session, user, 2 x permissions, pipeline, fields, stages (for "needed to enter")
+    with django_assert_num_queries(7):
+        response = admin_client.get(reverse("backoffice:settings-fields", args=[pipeline.pk]))
+
+    assert response.content.decode().count('data-testid="field-row"') == 1 + fields
+
+
+@pytest.mark.parametrize("pipelines", [1, 12])
+def test_the_pipeline_list_takes_a_fixed_number_of_queries(
+    admin_client: Client, admin: User, django_assert_num_queries: Any, pipelines: int
+) -> None:
+    for n in range(pipelines):
+        created = configure.create_pipeline(
+            PipelineSettings(name=f"Kind {n}", number_prefix=f"K{n}X"), by=admin
+        )
+        configure.create_stage(created, StageSettings(name="Start"), by=admin)
+        OrderFactory(pipeline=created)
+
+    # session, user, 2 x permissions, pipelines with their counts
+    with django_assert_num_queries(5):
+        response = admin_client.get(reverse("backoffice:settings-pipeline-list"))
+
+    assert response.content.decode().count("<tr") == pipelines + 1
