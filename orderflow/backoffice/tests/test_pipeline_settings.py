@@ -453,3 +453,64 @@ def test_the_pipeline_list_takes_a_fixed_number_of_queries(
         response = admin_client.get(reverse("backoffice:settings-pipeline-list"))
 
     assert response.content.decode().count("<tr") == pipelines + 1
+
+
+# In the browser: the keyboard, drag-and-drop and in-place editing really work.
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_reorders_by_keyboard_and_by_dragging_and_edits_in_place(
+    live_server: Any, page: Any, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.factories import TEST_PASSWORD
+
+    admin = cast(User, UserFactory(role=Role.ADMIN, email="ada@agency.example", full_name="Ada Admin"))
+    pipeline = configure.create_pipeline(PipelineSettings(name="Logo design", number_prefix="LOGO"), by=admin)
+    for name in ("Draft", "Design", "Review", "Launched"):
+        configure.create_stage(pipeline, StageSettings(name=name), by=admin)
+
+    page.goto(f"{live_server}/accounts/login/")
+    page.get_by_label("E-mail").fill("ada@agency.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Logo design").first.click()
+    expect(page.get_by_test_id("stage-row")).to_have_count(4)
+    screenshot(page, "stages")
+
+    # The keyboard: the down arrow of Draft, pressed with Enter, keeps focus on that button.
+    down = page.get_by_role("button", name="Move Draft down")
+    down.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#settings-status")).to_have_text("“Draft” is now number 2.")
+    expect(page.get_by_role("button", name="Move Draft down")).to_be_focused()
+    assert keys_in_order(pipeline) == ["design", "draft", "review", "launched"]
+
+    # Drag-and-drop: Launched by its handle onto the top of the list.
+    handle = page.locator("[data-testid=stage-row]").nth(3).locator(".drag-handle").bounding_box()
+    top = page.locator("[data-testid=stage-row]").nth(0).bounding_box()
+    page.mouse.move(handle["x"] + 4, handle["y"] + 4)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(handle["x"] + 4, handle["y"] + 4 + (top["y"] + 6 - handle["y"] - 4) * step / 20)
+    page.mouse.up()
+    expect(page.locator("#settings-status")).to_have_text("New order saved.")
+    assert keys_in_order(pipeline) == ["launched", "design", "draft", "review"]
+
+    # In-place editing: a refusal stays in the editor, a good value lands in the list.
+    page.get_by_role("link", name="Edit Review").click()
+    editor = page.get_by_test_id("stage-form")
+    editor.get_by_label("Key").fill("draft")
+    editor.get_by_role("button", name="Save stage").click()
+    expect(editor).to_contain_text("“draft” is already used in this pipeline.")
+    screenshot(page, "stage-editor-refused")
+    editor.get_by_label("Key").fill("client-review")
+    editor.get_by_label("Name").fill("Client review")
+    editor.get_by_label("Design").check()
+    editor.get_by_role("button", name="Save stage").click()
+    expect(page.locator("#settings-status")).to_have_text("Stage “Client review” saved.")
+    expect(page.get_by_test_id("stage-row").nth(3)).to_contain_text("Only from Design")
+    assert pipeline.stages.get(key="client-review").allowed_from == ["design"]
