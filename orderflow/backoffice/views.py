@@ -37,13 +37,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("pipelines.view_order", raise_exception=True)
-def order_list(request: HttpRequest) -> HttpResponse:
-    orders = selectors.orders_for_staff(user=request.user)[:200]  # type: ignore[arg-type]
-    return render(request, "backoffice/order_list.html", {"orders": orders})
-
-
-@login_required
 @permission_required("pipelines.add_order", raise_exception=True)
 def order_create(request: HttpRequest) -> HttpResponse:
     form = OrderCreateForm(request.POST or None, initial={"owner": request.user.pk})

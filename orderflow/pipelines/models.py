@@ -201,7 +201,7 @@ class Order(models.Model):
             models.UniqueConstraint(fields=["pipeline", "number"], name="pipelines_order_number_unique"),
         ]
         indexes = [
-            models.Index(fields=["pipeline", "stage", "-updated_at"], name="pipelines_order_board"),
+            models.Index(fields=["pipeline", "stage", "-stage_entered_at"], name="pipelines_order_board"),
             models.Index(fields=["client"], name="pipelines_order_client"),
         ]
 
