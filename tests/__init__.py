@@ -1,0 +1,1 @@
+"""Cross-app tests: end-to-end scenarios, integration with real services, shared fixtures."""
