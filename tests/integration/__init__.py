@@ -1,0 +1,1 @@
+"""Tests against real external services: a Celery worker on Redis, an SMTP server."""

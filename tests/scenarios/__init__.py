@@ -1,0 +1,1 @@
+"""End-to-end scenarios that cross apps, driven through the browser like a person would."""
