@@ -184,15 +184,13 @@ def check_port_free(address: Address, *, purpose: str, setting: str) -> None:
 
 
 def prepare_data_dir() -> None:
-    """Create the folders the filesystem broker and the mail catcher expect; they never create them."""
+    """Create the folders the filesystem broker expects: kombu never creates them, and fails without."""
     from django.conf import settings
 
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(str(options[key])).mkdir(parents=True, exist_ok=True)
-    if settings.MAIL_CATCHER:
-        Path(settings.MAIL_CATCHER_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def migrate_database() -> None:
@@ -648,9 +646,12 @@ def run_mail_catcher() -> int:
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(number, lambda _number, _frame: stop.set())
-    controller = Controller(
-        MaildirHandler(Path(settings.MAIL_CATCHER_DIR)), hostname=address.host, port=address.port
-    )
+    folder = Path(settings.MAIL_CATCHER_DIR)
+    # mailbox.Maildir(create=True) makes tmp/new/cur only when the folder itself is missing; an
+    # empty folder (made by hand, or restored from a backup) would make every delivery fail.
+    for part in ("tmp", "new", "cur"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+    controller = Controller(MaildirHandler(folder), hostname=address.host, port=address.port)
     # aiosmtpd logs every connection at INFO, including its own start-up probe; the caught
     # messages themselves are on the staff pages, so only its warnings are worth showing.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
