@@ -203,6 +203,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": True,
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        # The transport looks for new files this often; at its default of 1 s a worker that takes one
+        # message at a time (prefetch 1) runs about 2 tasks a second, so a backlog such as
+        # `orderflow demo`'s events would take minutes to drain.
+        "polling_interval": 0.1,
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("ORDERFLOW_CELERY_EAGER", False)
