@@ -1,7 +1,7 @@
 """Demo data for `orderflow demo`: staff, clients and orders across every stage, made through the real services.
 
-Orders are opened and moved with create_order / move_order, so each timeline is the one the product
-itself would have written; only the timestamps are then set back into the past months, which no
+Orders are opened, filled in and moved with create_order / update_order / move_order, so each
+timeline is the one the product itself would have written; only the timestamps are then set back into the past months, which no
 service offers because nothing but a demo should rewrite when things happened.
 
 Few contacts get an e-mail address (and only when the SMTP catcher keeps the mail), so the stage
@@ -81,7 +81,7 @@ _FEMININE_ENDINGS = ("\N{CYRILLIC SMALL LETTER A}", "\N{CYRILLIC SMALL LETTER YA
 
 
 class _RussianLocale(Locale):
-    """Russian surnames agree with the first name's gender, so names are drawn as pairs."""
+    """Russian surnames agree with the person's gender: a woman's takes the feminine ending."""
 
     def person_name(self, rng: random.Random) -> str:
         first = rng.choice(self.first_names)
