@@ -1,8 +1,9 @@
 """Demo data for `orderflow demo`: staff, clients and orders across every stage, made through the real services.
 
 Orders are opened, filled in and moved with create_order / update_order / move_order, so each
-timeline is the one the product itself would have written; only the timestamps are then set back into the past months, which no
-service offers because nothing but a demo should rewrite when things happened.
+timeline is the one the product itself would have written; only the timestamps are then set back
+into the past months, which no service offers because nothing but a demo should rewrite when
+things happened.
 
 Few contacts get an e-mail address (and only when the SMTP catcher keeps the mail), so the stage
 changes made here leave a handful of messages to look at instead of a flood.
