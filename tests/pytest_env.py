@@ -21,8 +21,6 @@ DATA_DIR = Path(tempfile.mkdtemp(prefix="orderflow-test-"))
 
 os.environ["ORDERFLOW_DATA_DIR"] = str(DATA_DIR)
 os.environ.setdefault("ORDERFLOW_CELERY_EAGER", "true")
-# The embedded SMTP catcher belongs to `orderflow up`; tests bring their own SMTP server.
-os.environ["ORDERFLOW_MAIL_CATCHER"] = "false"
 
 
 def pytest_configure(config: pytest.Config) -> None:
