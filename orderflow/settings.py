@@ -191,7 +191,9 @@ MAIL_CATCHER_DIR = DATA_DIR / "mail"
 # --- Celery ---------------------------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env_url(
-    "CELERY_BROKER_URL", "filesystem://", schemes=("filesystem", "redis", "rediss", "amqp", "amqps")
+    "CELERY_BROKER_URL",
+    "filesystem://localhost/",  # a host name, or kombu warns that none was supplied
+    schemes=("filesystem", "redis", "rediss", "amqp", "amqps"),
 )
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem"):
@@ -208,6 +210,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         # `orderflow demo`'s events would take minutes to drain.
         "polling_interval": 0.1,
     }
+    # The transport never creates its folders; every process that queues or consumes needs them.
+    for _folder in ("queue", "processed", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("ORDERFLOW_CELERY_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
