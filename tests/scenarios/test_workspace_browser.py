@@ -54,7 +54,9 @@ def _drag(page: Any, card: Any, column: Any) -> None:
     page.mouse.up()
 
 
-def test_admin_shapes_a_pipeline_and_a_rep_works_it_on_the_board(live_server: Any, page: Any, screenshot: Any):
+def test_admin_shapes_a_pipeline_and_a_rep_works_it_on_the_board(
+    live_server: Any, page: Any, screenshot: Any
+):
     from playwright.sync_api import expect
 
     UserFactory(role=Role.ADMIN, email="ada@agency.example", full_name="Ada Admin")
@@ -92,10 +94,15 @@ def test_admin_shapes_a_pipeline_and_a_rep_works_it_on_the_board(live_server: An
     page.get_by_role("button", name="Log out").click()
 
     # The rep: an order in the first stage, dragged across the board.
-    order = create_order(pipeline=pipeline, client=ContactFactory(name="Padaria Lux"), title="New logo", by=rep)
+    order = create_order(
+        pipeline=pipeline, client=ContactFactory(name="Padaria Lux"), title="New logo", by=rep
+    )
     _log_in(page, live_server, "rui@agency.example")
     page.goto(f"{live_server}/pipelines/{pipeline.slug}/board/")
-    columns = {name: page.locator(f"[data-column='{pipeline.stages.get(name=name).pk}']") for name in ("Brief", "Sketches", "Final artwork")}
+    columns = {
+        name: page.locator(f"[data-column='{pipeline.stages.get(name=name).pk}']")
+        for name in ("Brief", "Sketches", "Final artwork")
+    }
     card = page.locator(f"[data-order='{order.pk}']")
     expect(columns["Brief"].locator(f"[data-order='{order.pk}']")).to_have_count(1)
 

@@ -86,6 +86,7 @@ def test_side_status_is_set_from_anywhere_and_left_back_to_where_the_order_was(r
     move_order(order, on_hold, by=rep, reason="Client on holiday")
     order.refresh_from_db()
     assert order.stage == on_hold
+    assert order.return_stage is not None
     assert order.return_stage.key == "initial-design-in-production"
 
     event = leave_side_status(order, by=rep)
