@@ -124,7 +124,9 @@ def move_order(order: Order, to_stage: Stage, *, by: User | None, reason: str = 
     consistent stage and an event for each move that happened; a move that became meaningless
     (already there) is refused with StageGuardError and changes nothing. `by=None` means a rule.
     """
-    locked = Order.objects.select_for_update().select_related("stage", "pipeline").get(pk=order.pk)
+    # Lock the order row alone: on PostgreSQL a locked query that joins the stage re-checks the
+    # joined row after a concurrent move commits and finds nothing, instead of waiting its turn.
+    locked = Order.objects.select_for_update().get(pk=order.pk)
     check_can_move(locked, to_stage, by=by)
     from_stage = locked.stage
     if to_stage.is_side and not from_stage.is_side:
@@ -178,7 +180,7 @@ def update_order(
     Custom field values are validated against the pipeline's definitions (CustomFieldError names
     each wrong field; nothing is saved). One internal OrderEvent lists what changed, from and to.
     """
-    locked = Order.objects.select_for_update().select_related("pipeline").get(pk=order.pk)
+    locked = Order.objects.select_for_update().get(pk=order.pk)
     changes: dict[str, list[Any]] = {}
 
     def change(name: str, old: Any, new: Any) -> None:

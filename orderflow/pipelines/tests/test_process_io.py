@@ -534,7 +534,11 @@ def test_command_import_of_a_broken_file_names_the_line_and_imports_nothing(db: 
 def test_orderflow_command_prints_the_problems_and_exits_non_zero(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("version: 1\npipeline: [\n", encoding="utf-8")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ORDERFLOW_")}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("ORDERFLOW_") and name != "DATABASE_URL"
+    }
     env.update(ORDERFLOW_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="orderflow.settings")
 
     result = subprocess.run(
