@@ -34,6 +34,29 @@ def _publish(event: OrderEvent) -> None:
     transaction.on_commit(lambda: handle_order_event.delay(event_id))
 
 
+def record_event(
+    order: Order,
+    kind: str,
+    *,
+    by: User | None,
+    audience: str = OrderEvent.Audience.INTERNAL,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """Append an event to the order's timeline and hand it to automation after commit.
+
+    For other apps (requests, bookings, messages, notifications): call inside the transaction that
+    made the change, so the event exists exactly when the change does. `kind` is an OrderEvent.Kind.
+    """
+    if kind not in OrderEvent.Kind.values:
+        raise ValueError(f"unknown order event kind {kind!r}")
+    event = OrderEvent.objects.create(
+        order=order, kind=kind, audience=audience, actor=by, message=message, data=data or {}
+    )
+    _publish(event)
+    return event
+
+
 def check_can_move(order: Order, to_stage: Stage, *, by: User | None) -> None:
     """Raise StageGuardError if `by` may not move `order` to `to_stage`; `by=None` is a rule.
 
