@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orderflow.backoffice import board, order_lists, pipeline_settings, views
+from orderflow.backoffice import board, order_lists, organisation_settings, pipeline_settings, views
 
 app_name = "backoffice"
 
@@ -25,6 +25,17 @@ urlpatterns = [
     path("tasks/", views.my_tasks, name="my-tasks"),
     path("tasks/<int:pk>/done/", views.task_complete, name="task-complete"),
     path("mail/", views.caught_mail, name="caught-mail"),
+    path("settings/calendar/", organisation_settings.calendar_settings, name="settings-calendar"),
+    path(
+        "settings/calendar/closing-days/",
+        organisation_settings.closing_day_add,
+        name="settings-closing-day-add",
+    ),
+    path(
+        "settings/calendar/closing-days/<int:pk>/remove/",
+        organisation_settings.closing_day_remove,
+        name="settings-closing-day-remove",
+    ),
     path("settings/pipelines/", pipeline_settings.pipeline_list, name="settings-pipeline-list"),
     path("settings/pipelines/new/", pipeline_settings.pipeline_create, name="settings-pipeline-create"),
     path("settings/pipelines/<int:pk>/", pipeline_settings.pipeline_edit, name="settings-pipeline-edit"),
