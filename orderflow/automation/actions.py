@@ -1,0 +1,206 @@
+"""What a rule's actions do, each run as its own scheduled job (retried with backoff, failing alone).
+
+The job's payload names the rule run and the action's index; its idempotency key is
+"rule-run:<run>:action:<index>", and a rule run exists once per (rule, event), so a retried event
+task never acts twice. Events an action writes are remembered with the chain of rules that caused
+them (EventCause), which is what the loop guard in the engine reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderflow.accounts.business_calendar import BusinessCalendar
+from orderflow.accounts.models import User
+from orderflow.automation.messages import fill, in_language, placeholder_values
+from orderflow.automation.models import Assignment, EventCause, RuleRun, ScheduledJob
+from orderflow.automation.schedule import PermanentJobError, handles
+from orderflow.notifications.services import queue_email
+from orderflow.pipelines.models import Order, OrderEvent
+from orderflow.pipelines.services import create_task, move_order, record_event, update_order
+
+SIGNATURE_HEADER = "X-Orderflow-Signature"
+
+
+@handles(ScheduledJob.Kind.RULE_ACTION)
+def run_rule_action(job: ScheduledJob) -> str:
+    """Do action `index` of the rule run; record what happened on the run and the timeline."""
+    run = RuleRun.objects.select_for_update().select_related("rule", "event").get(pk=job.payload["run"])
+    index = int(job.payload["action"])
+    action = run.rule.actions[index]
+    order = Order.objects.select_related("client", "pipeline", "stage", "owner").get(pk=run.order_id)
+    before = order.events.aggregate(last=Max("id"))["last"] or 0
+    detail = _perform(action, order=order, run=run, job=job)
+    chain = [*job.payload.get("chain", []), run.rule_id]
+    for event_id in order.events.filter(id__gt=before).values_list("id", flat=True):
+        EventCause.objects.get_or_create(event_id=event_id, defaults={"rule_id": run.rule_id, "chain": chain})
+    _note(run, index, "done", detail)
+    acted = record_event(
+        order,
+        OrderEvent.Kind.RULE_ACTED,
+        by=None,
+        message=f"{run.rule.name}: {detail}",
+        data={"rule": run.rule.key, "run": run.pk, "action": index},
+    )
+    EventCause.objects.get_or_create(event=acted, defaults={"rule_id": run.rule_id, "chain": chain})
+    return detail
+
+
+def _note(run: RuleRun, index: int, status: str, detail: str) -> None:
+    entries = list(run.actions or [])
+    while len(entries) <= index:
+        entries.append({"type": run.rule.actions[len(entries)]["type"], "status": "pending", "detail": ""})
+    entries[index] = {**entries[index], "status": status, "detail": detail[:500]}
+    run.actions = entries
+    statuses = {entry["status"] for entry in entries}
+    if "failed" in statuses:
+        run.outcome = RuleRun.Outcome.FAILED
+    elif statuses == {"done"}:
+        run.outcome = RuleRun.Outcome.ACTED
+    run.save(update_fields=["actions", "outcome"])
+
+
+def note_action_failed(job: ScheduledJob, message: str) -> None:
+    """Show a job that gave up on its rule run (called by the schedule when a job fails for good)."""
+    if job.kind != ScheduledJob.Kind.RULE_ACTION:
+        return
+    run = RuleRun.objects.select_for_update().select_related("rule").filter(pk=job.payload.get("run")).first()
+    if run is not None:
+        _note(run, int(job.payload["action"]), "failed", message)
+
+
+def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: ScheduledJob) -> str:
+    kind = action["type"]
+    if kind == "send_email":
+        return _send_email(action, order=order, run=run, index=int(job.payload["action"]))
+    if kind == "move":
+        stage = order.pipeline.stages.filter(key=action["stage"]).first()
+        if stage is None:
+            raise PermanentJobError(_("The stage “%(key)s” no longer exists.") % {"key": action["stage"]})
+        if order.stage_id == stage.pk:
+            return _("Already in “%(stage)s”") % {"stage": stage.name}
+        move_order(order, stage, by=None, reason=_("Rule: %(rule)s") % {"rule": run.rule.name})
+        return _("Moved to “%(stage)s”") % {"stage": stage.name}
+    if kind == "assign_owner":
+        owner = _next_in_round_robin(action["group"])
+        if owner is None:
+            raise PermanentJobError(_("Nobody active has the role %(role)s.") % {"role": action["group"]})
+        update_order(order, by=None, owner=owner)
+        return _("Assigned to %(person)s") % {"person": owner}
+    if kind == "create_task":
+        assignee = order.owner
+        if assignee is None:
+            raise PermanentJobError(_("The order has no owner to give the task to."))
+        due = None
+        if action.get("due_days"):
+            due = BusinessCalendar.of_organisation().add_business_days(
+                timezone.now(), int(action["due_days"])
+            )
+        title = fill(action["title"], placeholder_values(order))
+        create_task(title=title, assignee=assignee, by=None, order=order, due_at=due)
+        return _("Task for %(person)s: %(title)s") % {"person": assignee, "title": title}
+    if kind == "add_tag":
+        names = sorted({*order.tags.values_list("name", flat=True), action["tag"]})
+        update_order(order, by=None, tags=names)
+        return _("Tagged “%(tag)s”") % {"tag": action["tag"]}
+    if kind == "webhook":
+        return _call_webhook(action, order=order, run=run)
+    raise PermanentJobError(_("Unknown action %(type)r.") % {"type": kind})
+
+
+def _send_email(action: dict[str, Any], *, order: Order, run: RuleRun, index: int) -> str:
+    if action.get("to", "client") == "owner":
+        if order.owner is None or not order.owner.email:
+            raise PermanentJobError(_("The order has no owner with an e-mail address."))
+        recipient, language, contact = order.owner.email, order.owner.language, None
+    else:
+        if not order.client.email:
+            raise PermanentJobError(_("The client has no e-mail address."))
+        recipient, language, contact = order.client.email, order.client.language, order.client
+    values = placeholder_values(order)
+    if "template" in action:
+        from django.template.loader import render_to_string
+        from django.utils import translation
+
+        with translation.override(language):
+            context = {**values, "order": order, "client": order.client}
+            name = action["template"]
+            subject = str(render_to_string(f"notifications/email/{name}_subject.txt", context)).strip()
+            body = str(render_to_string(f"notifications/email/{name}.txt", context))
+    else:
+        subject = fill(in_language(action["subject"], language), values)
+        body = fill(in_language(action["body"], language), values)
+    queue_email(
+        key=f"rule-run:{run.pk}:action:{index}",
+        recipient=recipient,
+        subject=subject,
+        body_text=body,
+        language=language,
+        contact=contact,
+        order_id=order.pk,
+    )
+    return _("E-mail to %(recipient)s: %(subject)s") % {"recipient": recipient, "subject": subject}
+
+
+def _next_in_round_robin(role: str) -> User | None:
+    """The active member of `role` who was given an order by a rule least recently (never: first)."""
+    members = list(User.objects.filter(groups__name=role, is_active=True).order_by("id"))
+    if not members:
+        return None
+    last = dict(Assignment.objects.filter(user__in=members).values_list("user_id", "last_assigned_at"))
+    never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    chosen = min(members, key=lambda user: (last.get(user.pk, never), user.pk))
+    Assignment.objects.update_or_create(user=chosen, defaults={"last_assigned_at": timezone.now()})
+    return chosen
+
+
+def webhook_body(order: Order, run: RuleRun) -> bytes:
+    """The JSON posted to a webhook: the rule, the event that triggered it and the order's state."""
+    event = run.event
+    payload = {
+        "rule": run.rule.key,
+        "event": {"id": event.pk, "kind": event.kind, "at": event.created_at.isoformat(), "data": event.data},
+        "order": {
+            "id": order.pk,
+            "number": order.reference,
+            "title": order.title,
+            "pipeline": order.pipeline.slug,
+            "stage": order.stage.key,
+            "fields": order.fields,
+        },
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sign(body: bytes, secret: str) -> str:
+    """HMAC-SHA256 of the body with the rule's secret, as "sha256=<hex>" (the receiver recomputes it)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _call_webhook(action: dict[str, Any], *, order: Order, run: RuleRun) -> str:
+    """POST the JSON; any network error or non-2xx answer raises, so the job is retried with backoff."""
+    body = webhook_body(order, run)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Orderflow",
+        "X-Orderflow-Delivery": f"{run.pk}",
+    }
+    if action.get("secret"):
+        headers[SIGNATURE_HEADER] = sign(body, action["secret"])
+    request = urllib.request.Request(action["url"], data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=int(action.get("timeout", 10))) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raise OSError(f"webhook answered HTTP {error.code}") from None
+    return _("Webhook answered %(status)s") % {"status": status}

@@ -1,0 +1,425 @@
+"""What a rule or reminder sequence may say, and the check that refuses one naming a missing thing.
+
+Rules and sequences are plain dicts (the model's JSON fields, a process template's YAML, the staff
+editor's text). `check_rule` and `check_sequence` return the cleaned dict and a list of problems,
+each (path, message), e.g. ("actions[1].stage", "“launch” is not a stage of …"). Nothing is saved here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import string
+from typing import Any
+
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils.translation import gettext as _
+
+from orderflow.accounts.roles import Role
+from orderflow.pipelines.models import OrderEvent, Pipeline
+
+Problem = tuple[str, str]
+
+# Trigger kinds of rules. "bid.deadline_passed" is listed for the marketplace and never fires yet.
+TRIGGERS = (
+    "order.created",
+    "stage.entered",
+    "stage.left",
+    "stage.inactive",
+    "request.sent",
+    "request.submitted",
+    "booking.made",
+    "booking.cancelled",
+    "payment.received",
+    "message.received",
+    "bid.deadline_passed",
+)
+FUTURE_TRIGGERS = ("bid.deadline_passed",)
+STAGE_TRIGGERS = ("stage.entered", "stage.left", "stage.inactive")
+
+ACTIONS = ("send_email", "move", "assign_owner", "create_task", "add_tag", "webhook")
+# Declared for the client_requests and scheduling apps; refused until their services exist.
+FUTURE_ACTIONS = ("send_request", "send_booking_invitation")
+
+CONDITION_FIELDS = ("stage", "owner", "tags", "client.language", "client.kind", "client.preferred_channel")
+OPERATORS = ("equals", "not_equals", "in", "not_in", "is_set", "is_empty", "contains")
+UNARY_OPERATORS = ("is_set", "is_empty")
+
+PLACEHOLDERS = (
+    "client_name",
+    "order_number",
+    "order_title",
+    "stage",
+    "owner_name",
+    "organisation",
+    "step",
+    "steps",
+)
+
+REMINDER_STARTS = ("request.sent", "stage.entered")
+DEFAULT_STOPS = {
+    "request.sent": [OrderEvent.Kind.REQUEST_SUBMITTED.value, OrderEvent.Kind.REQUEST_CANCELLED.value],
+    "stage.entered": [],
+}
+DEFAULT_MATCH = {"request.sent": "request", "stage.entered": ""}
+ANSWER_KINDS = (
+    OrderEvent.Kind.REQUEST_SUBMITTED.value,
+    OrderEvent.Kind.REQUEST_CANCELLED.value,
+    OrderEvent.Kind.BOOKING_MADE.value,
+    OrderEvent.Kind.PAYMENT_RECEIVED.value,
+    OrderEvent.Kind.MESSAGE_RECEIVED.value,
+)
+KEY_PATTERN = re.compile(r"^[-a-z0-9_]{1,60}$")
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _join(path: str, key: str | int) -> str:
+    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
+
+
+class _Checker:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.stage_keys = list(pipeline.stages.order_by("position", "id").values_list("key", flat=True))
+        self.field_keys = list(pipeline.fields.order_by("position", "id").values_list("key", flat=True))
+        self.problems: list[Problem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def mapping(
+        self, value: Any, path: str, keys: tuple[str, ...], required: tuple[str, ...]
+    ) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.problem(path, _("expected a mapping"))
+            return {}
+        for key in value:
+            if key not in keys:
+                self.problem(
+                    _join(path, str(key)),
+                    _("unknown key %(key)r; it may have %(keys)s") % {"key": key, "keys": ", ".join(keys)},
+                )
+        for key in required:
+            if key not in value:
+                self.problem(_join(path, key), _("missing"))
+        return {key: value[key] for key in keys if key in value}
+
+    def text(self, value: Any, path: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, _("expected text"))
+            return ""
+        return value
+
+    def stage(self, value: Any, path: str) -> str:
+        key = self.text(value, path)
+        if key and key not in self.stage_keys:
+            self.problem(
+                path,
+                _("%(key)r is not a stage of “%(pipeline)s”; its stages are %(stages)s")
+                % {"key": key, "pipeline": self.pipeline.name, "stages": ", ".join(self.stage_keys)},
+            )
+        return key
+
+    def days(self, value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 365:
+            self.problem(path, _("expected a whole number of business days from 1 to 365"))
+            return 0
+        return value
+
+    def messages(self, value: Any, path: str) -> dict[str, str]:
+        """{language: text} with English required; placeholders must be known ones."""
+        if not isinstance(value, dict) or not value:
+            self.problem(path, _("expected texts by language, e.g. en: Hello {client_name}"))
+            return {}
+        cleaned: dict[str, str] = {}
+        for language, text in value.items():
+            item_path = _join(path, str(language))
+            if not isinstance(language, str) or not re.match(r"^[a-z]{2,3}$", language):
+                self.problem(
+                    item_path, _("%(code)r is not a language code such as en, pt or ru") % {"code": language}
+                )
+                continue
+            content = self.text(text, item_path)
+            self.placeholders(content, item_path)
+            cleaned[language] = content
+        if "en" not in cleaned and not any(p.startswith(path) for p, _m in self.problems):
+            self.problem(path, _("an English text (en) is needed; other languages fall back to it"))
+        return cleaned
+
+    def placeholders(self, text: str, path: str) -> None:
+        try:
+            names = [
+                name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name is not None
+            ]
+        except ValueError as error:
+            self.problem(path, _("a placeholder is not closed: %(error)s") % {"error": error})
+            return
+        for name in names:
+            if name not in PLACEHOLDERS:
+                self.problem(
+                    path,
+                    _("unknown placeholder {%(name)s}; use %(known)s")
+                    % {"name": name, "known": ", ".join("{" + known + "}" for known in PLACEHOLDERS)},
+                )
+
+    # rules
+
+    def trigger(self, value: Any, path: str) -> dict[str, Any]:
+        entry = self.mapping(value, path, ("kind", "stage", "days"), ("kind",))
+        kind = entry.get("kind")
+        if "kind" in entry and kind not in TRIGGERS:
+            self.problem(
+                _join(path, "kind"),
+                _("%(kind)r is not one of %(kinds)s") % {"kind": kind, "kinds": ", ".join(TRIGGERS)},
+            )
+        if kind in STAGE_TRIGGERS:
+            if "stage" not in entry:
+                self.problem(_join(path, "stage"), _("missing; this trigger needs a stage"))
+            else:
+                self.stage(entry["stage"], _join(path, "stage"))
+        elif "stage" in entry:
+            self.problem(_join(path, "stage"), _("only stage triggers name a stage"))
+        if kind == "stage.inactive":
+            if "days" not in entry:
+                self.problem(_join(path, "days"), _("missing; say after how many business days"))
+            else:
+                self.days(entry["days"], _join(path, "days"))
+        elif "days" in entry:
+            self.problem(_join(path, "days"), _("only the stage.inactive trigger counts days"))
+        return entry
+
+    def condition(self, value: Any, path: str) -> dict[str, Any]:
+        entry = self.mapping(value, path, ("field", "op", "value"), ("field",))
+        field = entry.get("field")
+        op = entry.get("op", "equals")
+        if field is not None:
+            if not isinstance(field, str):
+                self.problem(_join(path, "field"), _("expected text"))
+            elif field.startswith("fields."):
+                if field.removeprefix("fields.") not in self.field_keys:
+                    self.problem(
+                        _join(path, "field"),
+                        _("%(key)r is not a field of “%(pipeline)s”; its fields are %(fields)s")
+                        % {
+                            "key": field.removeprefix("fields."),
+                            "pipeline": self.pipeline.name,
+                            "fields": ", ".join(self.field_keys) or "-",
+                        },
+                    )
+            elif field not in CONDITION_FIELDS:
+                self.problem(
+                    _join(path, "field"),
+                    _("%(field)r is not one of %(fields)s or fields.<key>")
+                    % {"field": field, "fields": ", ".join(CONDITION_FIELDS)},
+                )
+        if op not in OPERATORS:
+            self.problem(
+                _join(path, "op"), _("%(op)r is not one of %(ops)s") % {"op": op, "ops": ", ".join(OPERATORS)}
+            )
+        elif op in UNARY_OPERATORS:
+            if "value" in entry:
+                self.problem(_join(path, "value"), _("%(op)s takes no value") % {"op": op})
+        elif "value" not in entry:
+            self.problem(_join(path, "value"), _("missing"))
+        elif op in ("in", "not_in") and not isinstance(entry["value"], list):
+            self.problem(_join(path, "value"), _("expected a list"))
+        if field == "stage" and "value" in entry:
+            values = entry["value"] if isinstance(entry["value"], list) else [entry["value"]]
+            for index, stage in enumerate(values):
+                self.stage(
+                    stage,
+                    _join(_join(path, "value"), index)
+                    if isinstance(entry["value"], list)
+                    else _join(path, "value"),
+                )
+        return entry
+
+    def action(self, value: Any, path: str) -> dict[str, Any]:
+        kind = value.get("type") if isinstance(value, dict) else None
+        keys_by_type: dict[str, tuple[str, ...]] = {
+            "send_email": ("type", "to", "template", "subject", "body"),
+            "move": ("type", "stage"),
+            "assign_owner": ("type", "group"),
+            "create_task": ("type", "title", "due_days"),
+            "add_tag": ("type", "tag"),
+            "webhook": ("type", "url", "secret", "timeout"),
+        }
+        if kind in FUTURE_ACTIONS:
+            self.problem(
+                _join(path, "type"),
+                _("%(type)r is not available yet: it needs the client requests and booking apps")
+                % {"type": kind},
+            )
+            return dict(value)
+        if kind not in keys_by_type:
+            self.problem(
+                _join(path, "type"),
+                _("%(type)r is not one of %(types)s") % {"type": kind, "types": ", ".join(ACTIONS)},
+            )
+            return dict(value) if isinstance(value, dict) else {}
+        entry = self.mapping(value, path, keys_by_type[kind], ("type",))
+        if kind == "send_email":
+            if entry.get("to", "client") not in ("client", "owner"):
+                self.problem(_join(path, "to"), _("expected client or owner"))
+            if "template" in entry:
+                template = self.text(entry["template"], _join(path, "template"))
+                if template:
+                    try:
+                        get_template(f"notifications/email/{template}.txt")
+                        get_template(f"notifications/email/{template}_subject.txt")
+                    except TemplateDoesNotExist:
+                        self.problem(
+                            _join(path, "template"),
+                            _("there is no e-mail template %(name)r") % {"name": template},
+                        )
+                if "subject" in entry or "body" in entry:
+                    self.problem(path, _("give either a template or a subject and body, not both"))
+            else:
+                for key in ("subject", "body"):
+                    if key not in entry:
+                        self.problem(_join(path, key), _("missing; give a template or a subject and body"))
+                    else:
+                        entry[key] = self.messages(entry[key], _join(path, key))
+        elif kind == "move":
+            if "stage" in entry:
+                self.stage(entry["stage"], _join(path, "stage"))
+            else:
+                self.problem(_join(path, "stage"), _("missing"))
+        elif kind == "assign_owner":
+            if entry.get("group") not in Role.STAFF:
+                self.problem(
+                    _join(path, "group"), _("expected one of %(roles)s") % {"roles": ", ".join(Role.STAFF)}
+                )
+        elif kind == "create_task":
+            if "title" not in entry:
+                self.problem(_join(path, "title"), _("missing"))
+            else:
+                self.placeholders(self.text(entry["title"], _join(path, "title")), _join(path, "title"))
+            if "due_days" in entry:
+                self.days(entry["due_days"], _join(path, "due_days"))
+        elif kind == "add_tag":
+            tag = self.text(entry.get("tag"), _join(path, "tag"))
+            if len(tag) > 60:
+                self.problem(_join(path, "tag"), _("a tag has at most 60 characters"))
+        elif kind == "webhook":
+            url = self.text(entry.get("url"), _join(path, "url"))
+            if url and not re.match(r"^https?://", url):
+                self.problem(_join(path, "url"), _("expected an http:// or https:// address"))
+            if "secret" in entry:
+                self.text(entry["secret"], _join(path, "secret"))
+            timeout = entry.get("timeout", 10)
+            if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 60:
+                self.problem(_join(path, "timeout"), _("expected whole seconds from 1 to 60"))
+        return entry
+
+    def rule(self, value: Any) -> dict[str, Any]:
+        entry = self.mapping(
+            value,
+            "",
+            ("key", "name", "active", "trigger", "conditions", "actions"),
+            ("key", "name", "trigger", "actions"),
+        )
+        key = entry.get("key")
+        if "key" in entry and (not isinstance(key, str) or not KEY_PATTERN.match(key)):
+            self.problem("key", _("use lower-case letters, digits and dashes, e.g. send-questionnaire"))
+        if "name" in entry:
+            self.text(entry["name"], "name")
+        if "active" in entry and not isinstance(entry["active"], bool):
+            self.problem("active", _("expected true or false"))
+        if "trigger" in entry:
+            entry["trigger"] = self.trigger(entry["trigger"], "trigger")
+        conditions = entry.get("conditions") or []
+        if not isinstance(conditions, list):
+            self.problem("conditions", _("expected a list"))
+            conditions = []
+        entry["conditions"] = [
+            self.condition(item, _join("conditions", i)) for i, item in enumerate(conditions)
+        ]
+        actions = entry.get("actions")
+        if "actions" in entry and (not isinstance(actions, list) or not actions):
+            self.problem("actions", _("expected a list of at least one action"))
+            actions = []
+        entry["actions"] = [self.action(item, _join("actions", i)) for i, item in enumerate(actions or [])]
+        if not entry["conditions"]:
+            entry.pop("conditions")
+        return entry
+
+    # reminder sequences
+
+    def sequence(self, value: Any) -> dict[str, Any]:
+        keys = ("key", "name", "active", "start", "stage", "form", "stops", "send_at", "escalate", "steps")
+        entry = self.mapping(value, "", keys, ("key", "name", "start", "steps"))
+        key = entry.get("key")
+        if "key" in entry and (not isinstance(key, str) or not KEY_PATTERN.match(key)):
+            self.problem("key", _("use lower-case letters, digits and dashes, e.g. questionnaire"))
+        if "name" in entry:
+            self.text(entry["name"], "name")
+        start = entry.get("start")
+        if "start" in entry and start not in REMINDER_STARTS:
+            self.problem(
+                "start",
+                _("%(kind)r is not one of %(kinds)s") % {"kind": start, "kinds": ", ".join(REMINDER_STARTS)},
+            )
+        if "stage" in entry:
+            self.stage(entry["stage"], "stage")
+        elif start == "stage.entered":
+            self.problem("stage", _("missing; say which stage starts the reminders"))
+        if "form" in entry:
+            self.text(entry["form"], "form")
+        if "stops" in entry:
+            stops = entry["stops"]
+            if not isinstance(stops, list):
+                self.problem("stops", _("expected a list"))
+            else:
+                for index, kind in enumerate(stops):
+                    if kind not in ANSWER_KINDS:
+                        self.problem(
+                            _join("stops", index),
+                            _("%(kind)r is not one of %(kinds)s")
+                            % {"kind": kind, "kinds": ", ".join(ANSWER_KINDS)},
+                        )
+        if "send_at" in entry and (
+            not isinstance(entry["send_at"], str) or not TIME_PATTERN.match(entry["send_at"])
+        ):
+            self.problem("send_at", _("expected a time of day such as '09:00'"))
+        for flag in ("active", "escalate"):
+            if flag in entry and not isinstance(entry[flag], bool):
+                self.problem(flag, _("expected true or false"))
+        steps = entry.get("steps")
+        if "steps" in entry and (not isinstance(steps, list) or not steps):
+            self.problem("steps", _("expected a list of at least one step"))
+            steps = []
+        cleaned_steps = []
+        previous = 0
+        for index, step in enumerate(steps or []):
+            path = _join("steps", index)
+            item = self.mapping(step, path, ("days", "subject", "body"), ("days", "subject", "body"))
+            if "days" in item:
+                days = self.days(item["days"], _join(path, "days"))
+                if days and days <= previous:
+                    self.problem(_join(path, "days"), _("each step comes after the one before (more days)"))
+                previous = days or previous
+            for text_key in ("subject", "body"):
+                if text_key in item:
+                    item[text_key] = self.messages(item[text_key], _join(path, text_key))
+            cleaned_steps.append(item)
+        entry["steps"] = cleaned_steps
+        return entry
+
+
+def check_rule(definition: Any, *, pipeline: Pipeline) -> tuple[dict[str, Any], list[Problem]]:
+    """The rule as it will be stored, and every problem with it (empty: it may be saved)."""
+    checker = _Checker(pipeline)
+    return checker.rule(definition), checker.problems
+
+
+def check_sequence(definition: Any, *, pipeline: Pipeline) -> tuple[dict[str, Any], list[Problem]]:
+    """The reminder sequence as it will be stored, and every problem with it (empty: it may be saved)."""
+    checker = _Checker(pipeline)
+    return checker.sequence(definition), checker.problems
+
+
+def parse_time(text: str) -> datetime.time:
+    hours, minutes = text.split(":")
+    return datetime.time(int(hours), int(minutes))
