@@ -206,7 +206,12 @@ def check_inactivity(job: ScheduledJob) -> str:
     moved_since = order.events.filter(kind=OrderEvent.Kind.STAGE_CHANGED, id__gt=event.pk).exists()
     if moved_since:
         return "skipped: the order left the stage"
-    last = order.events.exclude(kind__in=QUIET_KINDS).order_by("-created_at", "-id").first()
+    last = (
+        order.events.filter(id__gte=event.pk)
+        .exclude(kind__in=QUIET_KINDS)
+        .order_by("-created_at", "-id")
+        .first()
+    )
     calendar = BusinessCalendar.of_organisation()
     quiet_until = calendar.add_business_days(
         last.created_at if last else event.created_at, int(rule.trigger["days"])

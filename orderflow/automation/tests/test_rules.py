@@ -1,0 +1,325 @@
+"""Rules: matched once per (rule, event), loops stopped, failing webhooks retried and shown, bad rules refused."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+
+from orderflow.accounts.models import Contact, User
+from orderflow.accounts.roles import Role
+from orderflow.automation.actions import SIGNATURE_HEADER
+from orderflow.automation.models import Rule, RuleRun, ScheduledJob
+from orderflow.automation.schedule import MAX_ATTEMPTS, sweep
+from orderflow.automation.services import AutomationDefinitionError, save_rule
+from orderflow.automation.tasks import handle_order_event
+from orderflow.automation.tests.conftest import CaptureOnCommit
+from orderflow.notifications.models import OutboxMessage
+from orderflow.pipelines.models import Order, OrderEvent, Pipeline, StaffTask
+from orderflow.pipelines.services import move_order, record_event
+from tests.factories import OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[str, bytes, str]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, body, self.headers.get(SIGNATURE_HEADER, "")))
+        self.send_response(500 if self.path == "/down" else 204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def hook_server() -> Iterator[str]:
+    """A local HTTP server: /down answers 500, anything else 204; requests are kept in _Hook.received."""
+    _Hook.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _move(order: Order, key: str, by: User | None, capture: CaptureOnCommit) -> OrderEvent:
+    with capture(execute=True):
+        return move_order(order, order.pipeline.stages.get(key=key), by=by)
+
+
+def test_order_created_rule_moves_emails_and_tags_once_even_if_the_event_is_handled_twice(
+    web_pipeline: Pipeline, client_contact: Contact, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    rule = save_rule(
+        web_pipeline,
+        {
+            "key": "welcome",
+            "name": "Welcome",
+            "trigger": {"kind": "order.created"},
+            "conditions": [{"field": "client.language", "value": "en"}],
+            "actions": [
+                {"type": "move", "stage": "questionnaire-sent"},
+                {
+                    "type": "send_email",
+                    "subject": {"en": "Hi {client_name}"},
+                    "body": {"en": "Order {order_number}"},
+                },
+                {"type": "add_tag", "tag": "new"},
+            ],
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        order = OrderFactory(pipeline=web_pipeline, client=client_contact)
+    created = order.events.get(kind=OrderEvent.Kind.CREATED)
+    with django_capture_on_commit_callbacks(execute=True):
+        handle_order_event(created.pk)
+        handle_order_event(created.pk)
+
+    order.refresh_from_db()
+    assert order.stage.key == "questionnaire-sent"
+    assert list(order.tags.values_list("name", flat=True)) == ["new"]
+    [run] = RuleRun.objects.filter(rule=rule)
+    assert run.outcome == RuleRun.Outcome.ACTED
+    assert [action["status"] for action in run.actions] == ["done", "done", "done"]
+    assert OutboxMessage.objects.filter(idempotency_key__startswith="rule-run:").count() == 1
+    assert OutboxMessage.objects.get(idempotency_key__startswith="rule-run:").subject == "Hi Ana Client"
+    assert order.events.filter(kind=OrderEvent.Kind.STAGE_CHANGED).count() == 1
+    assert order.events.filter(kind=OrderEvent.Kind.RULE_ACTED).count() == 3
+
+
+def test_a_condition_that_does_not_hold_is_logged_as_skipped_with_the_reason(
+    web_pipeline: Pipeline, client_contact: Contact, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    save_rule(
+        web_pipeline,
+        {
+            "key": "pt-only",
+            "name": "Portuguese clients",
+            "trigger": {"kind": "order.created"},
+            "conditions": [{"field": "client.language", "value": "pt"}],
+            "actions": [{"type": "add_tag", "tag": "pt"}],
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        order = OrderFactory(pipeline=web_pipeline, client=client_contact)
+
+    [run] = RuleRun.objects.all()
+    assert run.outcome == RuleRun.Outcome.SKIPPED
+    assert run.reason == "client.language equals pt is not true (it is en)"
+    assert not order.tags.exists()
+
+
+def test_two_rules_that_would_move_an_order_back_and_forth_are_stopped_and_reported(
+    web_pipeline: Pipeline,
+    rep: User,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    save_rule(
+        web_pipeline,
+        {
+            "key": "ping",
+            "name": "Ping",
+            "trigger": {"kind": "stage.entered", "stage": "questionnaire-sent"},
+            "actions": [{"type": "move", "stage": "questionnaire-received"}],
+        },
+    )
+    save_rule(
+        web_pipeline,
+        {
+            "key": "pong",
+            "name": "Pong",
+            "trigger": {"kind": "stage.entered", "stage": "questionnaire-received"},
+            "actions": [{"type": "move", "stage": "questionnaire-sent"}],
+        },
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+
+    _move(order, "questionnaire-sent", rep, django_capture_on_commit_callbacks)
+
+    order.refresh_from_db()
+    assert order.stage.key == "questionnaire-sent"
+    assert order.events.filter(kind=OrderEvent.Kind.STAGE_CHANGED).count() == 3  # rep, ping, pong
+    [stopped] = RuleRun.objects.filter(outcome=RuleRun.Outcome.LOOP_STOPPED)
+    assert stopped.rule.key == "ping"
+    assert stopped.reason == "Stopped a loop: Ping → Pong would trigger “Ping” again"
+
+
+def test_a_failing_webhook_is_retried_with_backoff_then_shown_failed_and_blocks_nothing(
+    web_pipeline: Pipeline,
+    rep: User,
+    client_contact: Contact,
+    hook_server: str,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    save_rule(
+        web_pipeline,
+        {
+            "key": "tell-crm",
+            "name": "Tell the CRM",
+            "trigger": {"kind": "stage.entered", "stage": "questionnaire-sent"},
+            "actions": [
+                {"type": "webhook", "url": f"{hook_server}/down", "secret": "s3cret", "timeout": 2},
+                {"type": "webhook", "url": f"{hook_server}/up", "secret": "s3cret"},
+                {"type": "create_task", "title": "Call {client_name}"},
+            ],
+        },
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+    start = datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):
+        _move(order, "questionnaire-sent", rep, capture)
+
+    order.refresh_from_db()
+    assert order.stage.key == "questionnaire-sent"  # the move stands
+    assert StaffTask.objects.get(order=order).title == "Call Ana Client"
+    down = ScheduledJob.objects.get(payload__action=0, kind=ScheduledJob.Kind.RULE_ACTION)
+    assert (down.status, down.attempts) == (ScheduledJob.Status.PENDING, 1)
+    assert down.last_error == "OSError: webhook answered HTTP 500"
+    assert down.due_at == start + datetime.timedelta(seconds=30)
+    paths = [path for path, _body, _signature in _Hook.received]
+    assert paths == ["/down", "/up"]
+    _path, body, signature = _Hook.received[1]
+    assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert json.loads(body)["order"]["number"] == order.reference
+
+    moment = start
+    for _attempt in range(MAX_ATTEMPTS - 1):
+        moment += datetime.timedelta(hours=2)
+        with time_machine.travel(moment, tick=False), capture(execute=True):
+            sweep()
+    down.refresh_from_db()
+    assert (down.status, down.attempts) == (ScheduledJob.Status.FAILED, MAX_ATTEMPTS)
+    run = RuleRun.objects.get()
+    assert run.outcome == RuleRun.Outcome.FAILED
+    assert [action["status"] for action in run.actions] == ["failed", "done", "done"]
+    assert run.actions[0]["detail"] == "OSError: webhook answered HTTP 500"
+    assert [path for path, _body, _signature in _Hook.received].count("/up") == 1
+
+
+def test_round_robin_gives_orders_to_the_least_recently_assigned_rep(
+    web_pipeline: Pipeline, client_contact: Contact, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    reps = [UserFactory(role=Role.REP) for _ in range(3)]
+    UserFactory(role=Role.MANAGER)
+    save_rule(
+        web_pipeline,
+        {
+            "key": "assign",
+            "name": "Assign",
+            "trigger": {"kind": "order.created"},
+            "actions": [{"type": "assign_owner", "group": "rep"}],
+        },
+    )
+    owners = []
+    for minute in range(4):
+        with (
+            time_machine.travel(datetime.datetime(2026, 5, 4, 10, minute, tzinfo=datetime.UTC), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            order = OrderFactory(pipeline=web_pipeline, client=client_contact)
+        order.refresh_from_db()
+        owners.append(order.owner)
+
+    assert owners == [reps[0], reps[1], reps[2], reps[0]]
+
+
+def test_no_activity_for_n_business_days_in_a_stage_fires_once(
+    web_pipeline: Pipeline,
+    rep: User,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    save_rule(
+        web_pipeline,
+        {
+            "key": "stuck",
+            "name": "Stuck in design",
+            "trigger": {"kind": "stage.inactive", "stage": "questionnaire-sent", "days": 3},
+            "actions": [{"type": "add_tag", "tag": "stuck"}],
+        },
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+    with time_machine.travel(datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC), tick=False):  # Monday
+        _move(order, "questionnaire-sent", rep, capture)
+    with (
+        time_machine.travel(datetime.datetime(2026, 5, 5, 10, 0, tzinfo=datetime.UTC), tick=False),
+        capture(execute=True),
+    ):
+        record_event(order, OrderEvent.Kind.MESSAGE_RECEIVED, by=None)  # activity on Tuesday
+    with (
+        time_machine.travel(datetime.datetime(2026, 5, 7, 10, 0, tzinfo=datetime.UTC), tick=False),
+        capture(execute=True),
+    ):
+        sweep()  # Thursday: 3 business days after Monday, but only 2 after the message
+    assert not order.tags.exists()
+    with (
+        time_machine.travel(datetime.datetime(2026, 5, 8, 10, 0, tzinfo=datetime.UTC), tick=False),
+        capture(execute=True),
+    ):
+        sweep()
+        sweep()
+    assert list(order.tags.values_list("name", flat=True)) == ["stuck"]
+    assert RuleRun.objects.filter(rule__key="stuck").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("definition", "problem"),
+    [
+        (
+            {
+                "trigger": {"kind": "stage.entered", "stage": "launch"},
+                "actions": [{"type": "add_tag", "tag": "x"}],
+            },
+            ("trigger.stage", "'launch' is not a stage of “Website project”"),
+        ),
+        (
+            {"trigger": {"kind": "order.created"}, "actions": [{"type": "move", "stage": "nowhere"}]},
+            ("actions[0].stage", "'nowhere' is not a stage of “Website project”"),
+        ),
+        (
+            {
+                "trigger": {"kind": "order.created"},
+                "conditions": [{"field": "fields.colour", "value": "red"}],
+                "actions": [{"type": "add_tag", "tag": "x"}],
+            },
+            ("conditions[0].field", "'colour' is not a field of “Website project”"),
+        ),
+        (
+            {"trigger": {"kind": "order.created"}, "actions": [{"type": "send_email", "template": "nope"}]},
+            ("actions[0].template", "there is no e-mail template 'nope'"),
+        ),
+        (
+            {
+                "trigger": {"kind": "order.created"},
+                "actions": [{"type": "send_email", "subject": {"en": "Hi {name}"}, "body": {"en": "x"}}],
+            },
+            ("actions[0].subject.en", "unknown placeholder {name}"),
+        ),
+    ],
+)
+def test_a_rule_naming_something_missing_cannot_be_saved(
+    web_pipeline: Pipeline, definition: dict[str, Any], problem: tuple[str, str]
+) -> None:
+    with pytest.raises(AutomationDefinitionError) as refused:
+        save_rule(web_pipeline, {"key": "bad", "name": "Bad", **definition})
+
+    [(path, message)] = refused.value.problems
+    assert path == problem[0]
+    assert message.startswith(problem[1])
+    assert not Rule.objects.exists()
