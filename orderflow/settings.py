@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "orderflow.notifications",
     "orderflow.automation",
     "orderflow.backoffice",
+    "orderflow.scheduling",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "prune-broker-folder": {"task": "orderflow.housekeeping.prune_broker_folder", "schedule": 3600.0},
+    "send-due-booking-notices": {"task": "orderflow.scheduling.send_due_booking_notices", "schedule": 60.0},
 }
 
 # --- Security (production) --------------------------------------------------------------------

@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("orderflow.accounts.urls")),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.backoffice.urls")),
 ]

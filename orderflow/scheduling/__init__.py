@@ -1,0 +1,1 @@
+"""Appointment booking: staff availability, booking types, client booking links, bookings and .ics."""

@@ -1,0 +1,150 @@
+"""Reads for scheduling pages: invitations by token, free slots by the client's days, staff weeks, feeds."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from orderflow.accounts.models import Organisation, User
+from orderflow.scheduling import availability
+from orderflow.scheduling.models import Booking, BookingInvitation, CalendarFeed
+from orderflow.scheduling.services import (
+    InvitationUnusableError,
+    check_invitation_usable,
+    hash_token,
+    staff_for,
+)
+
+
+def invitation_for_token(token: str, *, now: datetime.datetime) -> BookingInvitation:
+    """The usable invitation behind a link token, or InvitationUnusableError (unknown, expired, revoked)."""
+    invitation = (
+        BookingInvitation.objects.select_related("booking_type", "order__client", "order__owner")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationUnusableError(_("This booking link is not valid."), code="invitation_unknown")
+    check_invitation_usable(invitation, now=now)
+    return invitation
+
+
+def current_booking(invitation: BookingInvitation) -> Booking | None:
+    """The invitation's confirmed booking, if the client has booked."""
+    return (
+        invitation.bookings.select_related("staff", "booking_type")
+        .filter(status=Booking.Status.CONFIRMED)
+        .first()
+    )
+
+
+def page_time_zone(requested: str | None, *, fallback: str) -> tuple[zoneinfo.ZoneInfo, bool]:
+    """The zone a booking page is shown in, and whether a requested zone was refused.
+
+    A missing zone uses `fallback` (the client's); a nonsense one uses the organisation's.
+    """
+    if requested and availability.is_time_zone(requested):
+        return zoneinfo.ZoneInfo(requested), False
+    if requested:
+        return availability.zone_of(Organisation.current().time_zone), True
+    return availability.zone_of(fallback, Organisation.current().time_zone), False
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    """One day in the viewer's zone with the free starts on it."""
+
+    date: datetime.date
+    slots: list[availability.Slot]
+
+
+def slot_days(
+    invitation: BookingInvitation,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    first_day: datetime.date,
+    days: int,
+    now: datetime.datetime,
+    ignore_booking_id: int | None = None,
+) -> list[SlotDay]:
+    """Free slots for the invitation's call in `days` days from `first_day`, grouped by the viewer's dates."""
+    period_start = datetime.datetime.combine(first_day, datetime.time(), tzinfo=zone).astimezone(datetime.UTC)
+    last_day = first_day + datetime.timedelta(days=days)
+    period_end = datetime.datetime.combine(last_day, datetime.time(), tzinfo=zone).astimezone(datetime.UTC)
+    booking_type = invitation.booking_type
+    staff = staff_for(invitation.order, booking_type)
+    calendars = availability.load_calendars(
+        booking_type,
+        staff,
+        period_start=period_start,
+        period_end=period_end,
+        ignore_booking_id=ignore_booking_id,
+    )
+    slots = availability.free_slots(
+        booking_type, calendars, now=now, period_start=period_start, period_end=period_end
+    )
+    by_day: dict[datetime.date, list[availability.Slot]] = defaultdict(list)
+    for slot in slots:
+        by_day[slot.starts_at.astimezone(zone).date()].append(slot)
+    return [SlotDay(date=day, slots=by_day[day]) for day in sorted(by_day)]
+
+
+def first_free_day(
+    invitation: BookingInvitation,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime.datetime,
+    ignore_booking_id: int | None,
+) -> datetime.date | None:
+    """The viewer's first date with a free slot within the booking horizon (looked for a week at a time)."""
+    day = now.astimezone(zone).date()
+    horizon = day + datetime.timedelta(days=invitation.booking_type.days_ahead + 1)
+    while day <= horizon:
+        found = slot_days(
+            invitation, zone=zone, first_day=day, days=7, now=now, ignore_booking_id=ignore_booking_id
+        )
+        if found:
+            return found[0].date
+        day += datetime.timedelta(days=7)
+    return None
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    date: datetime.date
+    bookings: list[Booking]
+
+
+def week_of_bookings(staff: User, *, monday: datetime.date, zone: zoneinfo.ZoneInfo) -> list[CalendarDay]:
+    """The staff member's confirmed bookings Monday to Sunday in `zone`, with order and client (one query)."""
+    start = datetime.datetime.combine(monday, datetime.time(), tzinfo=zone).astimezone(datetime.UTC)
+    end = datetime.datetime.combine(monday + datetime.timedelta(days=7), datetime.time(), tzinfo=zone)
+    bookings = (
+        Booking.objects.filter(
+            staff=staff, status=Booking.Status.CONFIRMED, starts_at__gte=start, starts_at__lt=end
+        )
+        .select_related("order__client", "order__pipeline", "booking_type")
+        .order_by("starts_at")
+    )
+    by_day: dict[datetime.date, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        by_day[booking.starts_at.astimezone(zone).date()].append(booking)
+    days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
+    return [CalendarDay(date=day, bookings=by_day[day]) for day in days]
+
+
+def feed_for_token(token: str) -> CalendarFeed | None:
+    return CalendarFeed.objects.select_related("staff").filter(token_hash=hash_token(token)).first()
+
+
+def feed_bookings(staff: User, *, now: datetime.datetime) -> list[Booking]:
+    """Bookings for a staff feed: the last 30 days and everything ahead, cancelled ones included."""
+    return list(
+        Booking.objects.filter(staff=staff, starts_at__gte=now - datetime.timedelta(days=30))
+        .select_related("staff", "booking_type", "order__client", "order__pipeline")
+        .order_by("starts_at")
+    )

@@ -1,0 +1,230 @@
+"""Booking, rescheduling and cancelling: the event, the stage move, the task, notices and every refusal."""
+
+from __future__ import annotations
+
+import datetime
+
+import icalendar
+import pytest
+import time_machine
+
+from orderflow.pipelines.models import OrderEvent, StaffTask
+from orderflow.scheduling import notices, services
+from orderflow.scheduling.models import Booking, BookingNotice
+from orderflow.scheduling.tests.conftest import NOW, at
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+SLOT = "2027-03-16T14:00+00:00"  # 10:00 in New York (EDT), 14:00 in Lisbon (WET)
+
+
+def book(invitation, start: str = SLOT, *, now: datetime.datetime = NOW) -> Booking:
+    return services.book_slot(invitation, at(start), client_time_zone="America/New_York", now=now)
+
+
+def test_booking_records_an_event_moves_the_order_and_gives_the_rep_a_call_task(invitation, lisbon_rep):
+    booking = book(invitation)
+    order = booking.order
+    order.refresh_from_db()
+    assert booking.starts_at == at(SLOT)
+    assert booking.ends_at == at("2027-03-16T14:30+00:00")
+    assert booking.staff == lisbon_rep
+    assert order.stage.key == "followup-call-scheduled"
+    made = order.events.get(kind=OrderEvent.Kind.BOOKING_MADE)
+    assert made.audience == OrderEvent.Audience.CLIENT
+    assert made.data["booking"] == booking.pk
+    task = booking.task
+    assert task is not None
+    assert task.assignee == lisbon_rep
+    assert task.due_at == booking.starts_at
+    assert "Ana Client" in task.title
+
+
+def test_booking_plans_confirmations_now_and_reminders_a_day_and_an_hour_before(invitation):
+    booking = book(invitation)
+    planned = {(n.kind, n.recipient): n.due_at for n in booking.notices.all()}
+    assert planned[("confirmation", "client")] == NOW
+    assert planned[("confirmation", "staff")] == NOW
+    assert planned[("reminder_24h", "client")] == at("2027-03-15T14:00+00:00")
+    assert planned[("reminder_1h", "staff")] == at("2027-03-16T13:00+00:00")
+    assert len(planned) == 6
+
+
+def test_a_call_sooner_than_a_day_gets_no_day_before_reminder(invitation):
+    booking = book(invitation, "2027-03-11T09:00+00:00")
+    kinds = set(booking.notices.values_list("kind", flat=True))
+    assert "reminder_24h" not in kinds
+    assert "reminder_1h" in kinds
+
+
+@pytest.mark.parametrize(
+    ("start", "code"),
+    [
+        ("2027-03-09T14:00+00:00", "slot_past"),
+        ("2027-03-10T14:00+00:00", "slot_notice"),
+        ("2027-03-16T20:00+00:00", "slot_outside_hours"),
+        ("2027-03-16T14:10+00:00", "slot_outside_hours"),
+        ("2027-03-20T14:00+00:00", "slot_outside_hours"),  # Saturday
+        ("2028-01-10T14:00+00:00", "slot_too_far"),
+    ],
+)
+def test_times_that_are_not_offered_are_refused_and_change_nothing(invitation, start, code):
+    with pytest.raises(services.SlotUnavailableError) as refused:
+        book(invitation, start)
+    assert refused.value.code == code
+    assert refused.value.message
+    assert not Booking.objects.exists()
+    assert not invitation.order.events.filter(kind=OrderEvent.Kind.BOOKING_MADE).exists()
+
+
+def test_a_taken_time_is_refused_with_the_friendly_message(invitation, order, call_type):
+    book(invitation)
+    other_order = OrderFactory(pipeline=order.pipeline, client=order.client, owner=order.owner)
+    other, _token = services.invite_to_book(other_order, call_type, by=None, now=NOW)
+    with pytest.raises(services.SlotUnavailableError) as refused:
+        book(other)
+    assert refused.value.code == "slot_taken"
+    assert "just taken" in refused.value.message
+
+
+def test_one_link_books_one_call(invitation):
+    book(invitation)
+    with pytest.raises(services.BookingError) as refused:
+        book(invitation, "2027-03-17T14:00+00:00")
+    assert refused.value.code == "already_booked"
+
+
+def test_expired_and_revoked_links_cannot_book(invitation):
+    with pytest.raises(services.InvitationUnusableError) as expired:
+        book(invitation, now=NOW + datetime.timedelta(days=31))
+    assert expired.value.code == "invitation_expired"
+    services.revoke_invitation(invitation, now=NOW)
+    with pytest.raises(services.InvitationUnusableError) as revoked:
+        book(invitation)
+    assert revoked.value.code == "invitation_revoked"
+
+
+def test_a_naive_time_is_refused(invitation):
+    with pytest.raises(services.BookingError):
+        services.book_slot(invitation, datetime.datetime(2027, 3, 16, 14), client_time_zone="UTC", now=NOW)
+
+
+def test_rescheduling_moves_the_call_keeps_its_uid_and_replans_reminders(invitation):
+    booking = book(invitation)
+    uid = booking.uid
+    moved = services.reschedule_booking(
+        booking, at("2027-03-17T15:00+00:00"), client_time_zone="America/New_York", now=NOW
+    )
+    assert moved.uid == uid
+    assert moved.sequence == 1
+    assert moved.starts_at == at("2027-03-17T15:00+00:00")
+    assert StaffTask.objects.get(pk=moved.task.pk if moved.task else 0).due_at == moved.starts_at
+    live = moved.notices.filter(status=BookingNotice.Status.QUEUED)
+    assert {n.sequence for n in live} == {1}
+    assert moved.notices.filter(sequence=0, status=BookingNotice.Status.CANCELLED).count() == 6
+    assert moved.order.events.filter(kind=OrderEvent.Kind.BOOKING_RESCHEDULED).count() == 1
+    # The old time is free again, for anyone.
+    assert services.check_slot(moved.booking_type, [moved.staff], at(SLOT), now=NOW)
+
+
+def test_client_cannot_change_the_call_inside_the_limit_but_staff_can_cancel(invitation, lisbon_rep):
+    booking = book(invitation)
+    late = at(SLOT) - datetime.timedelta(hours=23)
+    with pytest.raises(services.BookingError) as refused:
+        services.cancel_booking(booking, by=None, now=late)
+    assert refused.value.code == "booking_change_too_late"
+    with pytest.raises(services.BookingError):
+        services.reschedule_booking(booking, at("2027-03-17T15:00+00:00"), client_time_zone="UTC", now=late)
+    cancelled = services.cancel_booking(booking, by=lisbon_rep, now=late)
+    assert cancelled.status == Booking.Status.CANCELLED
+    assert cancelled.order.events.filter(kind=OrderEvent.Kind.BOOKING_CANCELLED).exists()
+    assert not cancelled.notices.filter(kind__startswith="reminder", status="queued").exists()
+    assert cancelled.notices.filter(kind="cancellation").count() == 2
+
+
+def test_after_a_cancel_the_link_can_book_again(invitation):
+    booking = book(invitation)
+    services.cancel_booking(booking, by=None, now=NOW)
+    again = book(invitation, "2027-03-18T14:00+00:00")
+    assert again.is_confirmed
+
+
+def test_confirmation_email_carries_an_ics_that_parses_back_to_the_same_call(
+    invitation, smtp_delivery, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(NOW), django_capture_on_commit_callbacks(execute=True):
+        booking = book(invitation)
+    smtp_delivery.wait_for(3)  # the two confirmations and the stage-change e-mail of notifications
+    mails = [
+        mail
+        for mail in smtp_delivery.messages
+        if "X-Orderflow-Message" in mail.message
+        and str(mail.message["X-Orderflow-Message"]).startswith("booking-notice:")
+    ]
+    assert len(mails) == 2
+    by_recipient = {mail.envelope_to[0]: mail for mail in mails}
+    client_mail = by_recipient["ana@example.com"]
+    assert "March 16, 2027, 10 a.m." in client_mail.body  # New York wall clock
+    assert "America/New_York" in client_mail.body
+    assert "/book/" in client_mail.body
+    assert "March 16, 2027, 2 p.m." in by_recipient["rita@example.com"].body  # Lisbon wall clock
+    for mail in mails:
+        attachment = next(part for part in mail.message.iter_attachments())
+        assert attachment.get_content_type() == "text/calendar"
+        assert attachment.get_param("method") == "REQUEST"
+        calendar = icalendar.Calendar.from_ical(attachment.get_content())
+        assert str(calendar["method"]) == "REQUEST"
+        event = calendar.walk("VEVENT")[0]
+        assert event.decoded("dtstart") == booking.starts_at
+        assert event.decoded("dtend") == booking.ends_at
+        assert event.decoded("dtstart").utcoffset() == datetime.timedelta(0)
+        assert str(event["uid"]) == booking.uid
+        assert str(event["organizer"]) == "mailto:rita@example.com"
+        attendees = event["attendee"]
+        assert isinstance(attendees, list)
+        assert sorted(str(a) for a in attendees) == [
+            "mailto:ana@example.com",
+            "mailto:rita@example.com",
+        ]
+    assert BookingNotice.objects.filter(kind="confirmation", status="sent").count() == 2
+
+
+def test_reminders_are_swept_when_due_and_sent_once(invitation, smtp_delivery):
+    booking = book(invitation)
+    BookingNotice.objects.filter(kind="confirmation").update(status=BookingNotice.Status.SENT)
+    assert notices.due_notice_ids(now=NOW) == []
+    day_before = at("2027-03-15T14:00+00:00")
+    due = notices.due_notice_ids(now=day_before)
+    assert len(due) == 2
+    with time_machine.travel(day_before, tick=False):
+        for notice_id in due:
+            notices.deliver_notice(notice_id)
+            notices.deliver_notice(notice_id)  # a repeated task sends nothing more
+    mails = smtp_delivery.wait_for(2)
+    assert len(mails) == 2
+    assert all("Reminder" in mail.subject for mail in mails)
+    assert booking.notices.filter(kind="reminder_24h", status="sent").count() == 2
+
+
+def test_a_notice_that_is_not_due_yet_is_left_queued(invitation):
+    booking = book(invitation)
+    reminder = booking.notices.get(kind="reminder_1h", recipient="client")
+    with time_machine.travel(NOW, tick=False):
+        assert notices.deliver_notice(reminder.pk).status == BookingNotice.Status.QUEUED
+
+
+def test_invitation_needs_someone_to_take_the_call(order, call_type):
+    order.owner = None
+    order.save()
+    with pytest.raises(services.BookingError) as refused:
+        services.invite_to_book(order, call_type, by=None, now=NOW)
+    assert refused.value.code == "order_without_owner"
+
+
+def test_link_tokens_are_unguessable_and_only_their_hash_is_stored(order, call_type):
+    invitation, token = services.invite_to_book(order, call_type, by=None, now=NOW)
+    assert len(token) >= 43
+    assert token not in (invitation.token_hash, invitation.salt)
+    assert services.invitation_token(invitation) == token
+    assert services.hash_token(token) == invitation.token_hash

@@ -1,0 +1,19 @@
+"""URLs of scheduling: the client's booking pages under /book/, the staff calendar under /calendar/."""
+
+from django.urls import path
+
+from orderflow.scheduling import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("book/<str:token>/", views.book, name="book"),
+    path("book/<str:token>/confirm/", views.book_confirm, name="book-confirm"),
+    path("book/<str:token>/cancel/", views.book_cancel, name="book-cancel"),
+    path("book/<str:token>/call.ics", views.book_ics, name="book-ics"),
+    path("calendar/", views.staff_calendar, name="staff-calendar"),
+    path("calendar/availability/", views.availability_edit, name="availability"),
+    path("calendar/invite/", views.invite, name="invite"),
+    path("calendar/feed/", views.feed_create, name="feed-create"),
+    path("calendar/feed/<str:token>.ics", views.feed, name="feed"),
+]

@@ -1,0 +1,412 @@
+"""Views of scheduling: the client's booking pages (by secure link) and the staff calendar. Thin."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from orderflow.accounts.models import User
+from orderflow.errors import DomainError
+from orderflow.notifications.services import queue_email
+from orderflow.scheduling import calendar_files, selectors, services
+from orderflow.scheduling.forms import (
+    DateOverrideForm,
+    InviteForm,
+    SlotChoiceForm,
+    TimeOffForm,
+    WeeklyHoursForm,
+)
+from orderflow.scheduling.models import Booking, BookingInvitation
+
+DAYS_PER_PAGE = 7
+
+
+# --- The client's pages (no login: the link is the key) --------------------------------------------
+
+
+def _client_page(
+    request: HttpRequest,
+    invitation: BookingInvitation,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+) -> HttpResponse:
+    """Render in the client's language, with the things every booking page shows."""
+    with translation.override(invitation.order.client.language):
+        response = render(
+            request,
+            template,
+            {
+                "invitation": invitation,
+                "booking_type": invitation.booking_type,
+                "token": context.pop("token"),
+                **context,
+            },
+            status=status,
+        )
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _unusable(request: HttpRequest, error: DomainError) -> HttpResponse:
+    response = render(request, "scheduling/book_unusable.html", {"message": error.message}, status=410)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _parse_day(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _slots_page(
+    request: HttpRequest,
+    invitation: BookingInvitation,
+    token: str,
+    *,
+    booking: Booking | None,
+    now: datetime.datetime,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    requested_zone = request.GET.get("tz") or request.POST.get("tz")
+    zone, zone_refused = selectors.page_time_zone(requested_zone, fallback=invitation.order.client.time_zone)
+    ignore = booking.pk if booking else None
+    today = now.astimezone(zone).date()
+    first_day = _parse_day(request.GET.get("from"))
+    if first_day is None or first_day < today:
+        first_day = (
+            selectors.first_free_day(invitation, zone=zone, now=now, ignore_booking_id=ignore) or today
+        )
+    days = selectors.slot_days(
+        invitation, zone=zone, first_day=first_day, days=DAYS_PER_PAGE, now=now, ignore_booking_id=ignore
+    )
+    step = datetime.timedelta(days=DAYS_PER_PAGE)
+    horizon = today + datetime.timedelta(days=invitation.booking_type.days_ahead)
+    base = {"tz": zone.key, **({"change": "1"} if booking else {})}
+    earlier = max(first_day - step, today) if first_day > today else None
+    later = first_day + step if first_day + step <= horizon else None
+    return _client_page(
+        request,
+        invitation,
+        "scheduling/book_slots.html",
+        {
+            "token": token,
+            "booking": booking,
+            "days": days,
+            "zone": zone,
+            "zone_refused": zone_refused,
+            "zone_was_given": bool(requested_zone),
+            "zones": sorted(zoneinfo.available_timezones() - {"Factory", "localtime"}),
+            "first_day": first_day,
+            "last_day": first_day + step - datetime.timedelta(days=1),
+            "earlier_url": urlencode({**base, "from": earlier.isoformat()}) if earlier else "",
+            "later_url": urlencode({**base, "from": later.isoformat()}) if later else "",
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def book(request: HttpRequest, token: str) -> HttpResponse:
+    """The link's page: free times to pick from, or the booked call with reschedule and cancel."""
+    now = timezone.now()
+    try:
+        invitation = selectors.invitation_for_token(token, now=now)
+    except services.InvitationUnusableError as error:
+        return _unusable(request, error)
+    booking = selectors.current_booking(invitation)
+    if booking is not None and request.GET.get("change") != "1":
+        zone, _refused = selectors.page_time_zone(request.GET.get("tz"), fallback=booking.client_time_zone)
+        can_change = True
+        try:
+            services.check_can_change(booking, now=now)
+        except services.BookingError:
+            can_change = False
+        return _client_page(
+            request,
+            invitation,
+            "scheduling/book_done.html",
+            {"token": token, "booking": booking, "zone": zone, "can_change": can_change},
+        )
+    return _slots_page(request, invitation, token, booking=booking, now=now)
+
+
+def book_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Confirm the picked time (GET shows it, POST books or moves the call)."""
+    now = timezone.now()
+    try:
+        invitation = selectors.invitation_for_token(token, now=now)
+    except services.InvitationUnusableError as error:
+        return _unusable(request, error)
+    booking = selectors.current_booking(invitation)
+    form = SlotChoiceForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        return _slots_page(
+            request,
+            invitation,
+            token,
+            booking=booking,
+            now=now,
+            error=_("Please pick one of the times shown."),
+            status=400,
+        )
+    starts_at: datetime.datetime = form.cleaned_data["start"]
+    zone, _refused = selectors.page_time_zone(
+        form.cleaned_data["tz"], fallback=invitation.order.client.time_zone
+    )
+    if request.method == "POST":
+        try:
+            if booking is not None:
+                booking = services.reschedule_booking(booking, starts_at, client_time_zone=zone.key, now=now)
+            else:
+                booking = services.book_slot(invitation, starts_at, client_time_zone=zone.key, now=now)
+        except services.SlotUnavailableError as error:
+            return _slots_page(
+                request, invitation, token, booking=booking, now=now, error=error.message, status=409
+            )
+        except services.BookingError as error:
+            messages.error(request, error.message)
+        return redirect(reverse("scheduling:book", args=[token]) + "?" + urlencode({"tz": zone.key}))
+    staff_zone = None
+    if invitation.order.owner is not None and invitation.booking_type.assignment == "owner":
+        staff_zone = selectors.availability.zone_of(invitation.order.owner.time_zone)
+    return _client_page(
+        request,
+        invitation,
+        "scheduling/book_confirm.html",
+        {
+            "token": token,
+            "booking": booking,
+            "starts_at": starts_at.astimezone(zone),
+            "ends_at": (starts_at + invitation.booking_type.duration).astimezone(zone),
+            "start_value": starts_at.astimezone(datetime.UTC).isoformat(),
+            "zone": zone,
+            "staff_zone": staff_zone if staff_zone is not None and staff_zone.key != zone.key else None,
+            "staff_starts_at": starts_at.astimezone(staff_zone) if staff_zone is not None else None,
+            "staff": invitation.order.owner,
+        },
+    )
+
+
+def book_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel the booked call: GET asks, POST cancels."""
+    now = timezone.now()
+    try:
+        invitation = selectors.invitation_for_token(token, now=now)
+    except services.InvitationUnusableError as error:
+        return _unusable(request, error)
+    booking = selectors.current_booking(invitation)
+    zone, _refused = selectors.page_time_zone(
+        request.GET.get("tz") or request.POST.get("tz"), fallback=invitation.order.client.time_zone
+    )
+    back = reverse("scheduling:book", args=[token]) + "?" + urlencode({"tz": zone.key})
+    if booking is None:
+        return redirect(back)
+    if request.method == "POST":
+        try:
+            services.cancel_booking(booking, by=None, now=now)
+        except services.BookingError as error:
+            messages.error(request, error.message)
+            return redirect(back)
+        with translation.override(invitation.order.client.language):
+            messages.success(request, _("Your call is cancelled. You can book another time below."))
+        return redirect(back)
+    return _client_page(
+        request, invitation, "scheduling/book_cancel.html", {"token": token, "booking": booking, "zone": zone}
+    )
+
+
+@require_GET
+def book_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The booked call as an .ics file, for clients whose mail did not add it to their calendar."""
+    try:
+        invitation = selectors.invitation_for_token(token, now=timezone.now())
+    except services.InvitationUnusableError as error:
+        return _unusable(request, error)
+    booking = selectors.current_booking(invitation)
+    if booking is None:
+        raise Http404
+    response = HttpResponse(
+        calendar_files.booking_invitation(booking), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="call.ics"'
+    return response
+
+
+# --- Staff ------------------------------------------------------------------------------------------
+
+
+def _monday(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+def staff_calendar(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's week of calls, in their own zone; their feed link and the invite form."""
+    user: User = request.user  # type: ignore[assignment]
+    zone = selectors.availability.zone_of(user.time_zone)
+    today = timezone.now().astimezone(zone).date()
+    monday = _monday(_parse_day(request.GET.get("week")) or today)
+    feed = getattr(user, "calendar_feed", None)
+    feed_url = (
+        settings.BASE_URL + reverse("scheduling:feed", args=[services.feed_token(feed)])
+        if feed is not None
+        else ""
+    )
+    return render(
+        request,
+        "scheduling/staff_calendar.html",
+        {
+            "days": selectors.week_of_bookings(user, monday=monday, zone=zone),
+            "monday": monday,
+            "sunday": monday + datetime.timedelta(days=6),
+            "previous_week": (monday - datetime.timedelta(days=7)).isoformat(),
+            "next_week": (monday + datetime.timedelta(days=7)).isoformat(),
+            "today": today,
+            "zone": zone,
+            "feed_url": feed_url,
+            "invite_form": InviteForm(),
+        },
+    )
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+@require_POST
+def feed_create(request: HttpRequest) -> HttpResponse:
+    services.create_calendar_feed(request.user)  # type: ignore[arg-type]
+    messages.success(request, _("Your calendar link is ready. Any earlier link no longer works."))
+    return redirect("scheduling:staff-calendar")
+
+
+@require_GET
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The private .ics feed: the token in the URL is the only key (calendar programs cannot log in)."""
+    found = selectors.feed_for_token(token)
+    if found is None or not found.staff.is_active:
+        raise Http404
+    bookings = selectors.feed_bookings(found.staff, now=timezone.now())
+    body = calendar_files.staff_feed(_("Calls: %(name)s") % {"name": found.staff.get_full_name()}, bookings)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    """Create a booking link for an order's client and e-mail it to them."""
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        order = form.cleaned_data["order"]
+        try:
+            invitation, token = services.invite_to_book(
+                order,
+                form.cleaned_data["booking_type"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("scheduling:staff-calendar")
+        link = settings.BASE_URL + reverse("scheduling:book", args=[token])
+        client = order.client
+        if client.email:
+            with translation.override(client.language):
+                queue_email(
+                    key=f"booking-invitation:{invitation.pk}",
+                    recipient=client.email,
+                    subject=_("Please pick a time for our call"),
+                    body_text=_(
+                        "Hello %(name)s,\n\nplease pick a time for our call (%(call)s) about order %(reference)s:\n"
+                        "%(link)s\n\nThe link works until %(expires)s."
+                    )
+                    % {
+                        "name": client.name,
+                        "call": invitation.booking_type.name,
+                        "reference": order.reference,
+                        "link": link,
+                        "expires": invitation.expires_at.astimezone(
+                            selectors.availability.zone_of(client.time_zone)
+                        ).strftime("%Y-%m-%d"),
+                    },
+                    language=client.language,
+                    contact=client,
+                    order_id=order.pk,
+                )
+        messages.success(
+            request,
+            _("Booking link for %(reference)s: %(link)s") % {"reference": order.reference, "link": link},
+        )
+    else:
+        for field_errors in form.errors.values():
+            for field_error in field_errors:
+                messages.error(request, str(field_error))
+    return redirect("scheduling:staff-calendar")
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+def availability_edit(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's weekly hours, date overrides and time off (all in their own zone)."""
+    user: User = request.user  # type: ignore[assignment]
+    forms_by_kind = {
+        "hours": WeeklyHoursForm(prefix="hours"),
+        "override": DateOverrideForm(prefix="override"),
+        "time_off": TimeOffForm(prefix="time-off"),
+    }
+    if request.method == "POST":
+        kind = request.POST.get("kind", "")
+        try:
+            if "remove" in request.POST:
+                services.remove_availability(user, kind=kind, pk=int(request.POST["remove"]))
+                return redirect("scheduling:availability")
+            if kind == "hours":
+                form: Any = WeeklyHoursForm(request.POST, prefix="hours")
+                if form.is_valid():
+                    services.add_weekly_hours(user, **form.cleaned_data)
+                    return redirect("scheduling:availability")
+            elif kind == "override":
+                form = DateOverrideForm(request.POST, prefix="override")
+                if form.is_valid():
+                    services.add_date_override(user, **form.cleaned_data)
+                    return redirect("scheduling:availability")
+            elif kind == "time-off":
+                form = TimeOffForm(request.POST, prefix="time-off")
+                if form.is_valid():
+                    services.add_time_off(user, **form.cleaned_data)
+                    return redirect("scheduling:availability")
+            else:
+                raise Http404
+            forms_by_kind[kind.replace("-", "_")] = form
+        except (DomainError, ValueError) as error:
+            messages.error(request, str(error))
+    return render(
+        request,
+        "scheduling/availability.html",
+        {
+            "forms": forms_by_kind,
+            "weekly": user.weekly_hours.all(),
+            "overrides": user.date_overrides.filter(date__gte=timezone.now().date()),
+            "time_off": user.time_off.filter(ends_at__gte=timezone.now()),
+            "zone": user.time_zone,
+        },
+    )
