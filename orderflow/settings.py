@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "orderflow.pipelines",
     "orderflow.notifications",
     "orderflow.automation",
+    "orderflow.client_requests",
     "orderflow.backoffice",
     "orderflow.scheduling",
 ]

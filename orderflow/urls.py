@@ -18,5 +18,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("orderflow.scheduling.urls")),
+    path("", include("orderflow.client_requests.urls")),
     path("", include("orderflow.backoffice.urls")),
 ]

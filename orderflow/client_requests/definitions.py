@@ -1,0 +1,318 @@
+"""A form's JSON definition: question types, checking a definition, cleaning and checking answers."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from orderflow.errors import DomainError
+
+
+class QuestionType(models.TextChoices):
+    SHORT_TEXT = "short_text", gettext_lazy("Short text")
+    LONG_TEXT = "long_text", gettext_lazy("Long text")
+    NUMBER = "number", gettext_lazy("Number")
+    EMAIL = "email", gettext_lazy("E-mail")
+    PHONE = "phone", gettext_lazy("Phone")
+    DATE = "date", gettext_lazy("Date")
+    SINGLE_CHOICE = "single_choice", gettext_lazy("Single choice")
+    MULTIPLE_CHOICE = "multiple_choice", gettext_lazy("Multiple choice")
+    DROPDOWN = "dropdown", gettext_lazy("Dropdown")
+    YES_NO = "yes_no", gettext_lazy("Yes / no")
+    RATING = "rating", gettext_lazy("Rating scale")
+    FILE = "file", gettext_lazy("File upload")
+    INFO = "info", gettext_lazy("Heading and text")
+
+
+CHOICE_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.DROPDOWN}
+TEXT_TYPES = {QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT, QuestionType.EMAIL, QuestionType.PHONE}
+# Types whose single value can decide a move or a show-if condition.
+DECIDING_TYPES = {QuestionType.SINGLE_CHOICE, QuestionType.DROPDOWN, QuestionType.YES_NO}
+
+# File kinds a file question may accept, recognised by their first bytes (never by the name alone).
+FILE_KINDS: dict[str, tuple[str, str]] = {
+    "pdf": ("application/pdf", "PDF"),
+    "png": ("image/png", "PNG"),
+    "jpeg": ("image/jpeg", "JPEG"),
+    "gif": ("image/gif", "GIF"),
+    "webp": ("image/webp", "WebP"),
+    "zip": ("application/zip", "ZIP / Office document"),
+    "text": ("text/plain", "Plain text"),
+}
+DEFAULT_FILE_KINDS = ["pdf", "png", "jpeg"]
+DEFAULT_MAX_FILE_MB = 10
+MAX_FILE_MB = 50
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{5,25}$")
+
+
+class FormDefinitionError(DomainError):
+    code = "form_invalid"
+
+
+class AnswerError(DomainError):
+    """An answer that does not fit its question; the message is for the person answering."""
+
+    code = "answer_invalid"
+
+
+def sniff_file_kind(head: bytes) -> str | None:
+    """The FILE_KINDS key that `head` (the file's first bytes) belongs to, or None when unknown."""
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            # A multi-byte character may be cut at the end of the sample.
+            try:
+                head[:-3].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return "text"
+    return None
+
+
+def _int_or_none(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise FormDefinitionError(_("%(name)s must be a whole number.") % {"name": name}) from None
+
+
+def _number_or_none(value: Any, name: str) -> float | int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise FormDefinitionError(_("%(name)s must be a number.") % {"name": name}) from None
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def clean_question(raw: dict[str, Any], *, earlier: list[dict[str, Any]]) -> dict[str, Any]:
+    """One question checked and normalised; `earlier` are the questions before it (for show-if)."""
+    kind = raw.get("type")
+    if kind not in QuestionType.values:
+        raise FormDefinitionError(_("Choose a question type."))
+    label = str(raw.get("label") or "").strip()
+    if not label:
+        raise FormDefinitionError(_("Give the question a label."))
+    key = str(raw.get("key") or "").strip() or slugify(label)[:50] or "question"
+    question: dict[str, Any] = {"key": key, "type": kind, "label": label[:300]}
+    help_text = str(raw.get("help") or "").strip()
+    if help_text:
+        question["help"] = help_text[:1000]
+    if kind == QuestionType.INFO:
+        return question
+    question["required"] = bool(raw.get("required"))
+    if kind in CHOICE_TYPES:
+        choices = [str(choice).strip() for choice in raw.get("choices") or [] if str(choice).strip()]
+        if len(choices) < 2:
+            raise FormDefinitionError(_("“%(label)s” needs at least two choices.") % {"label": label})
+        if len(set(choices)) != len(choices):
+            raise FormDefinitionError(_("“%(label)s” lists a choice twice.") % {"label": label})
+        question["choices"] = choices
+    if kind in TEXT_TYPES:
+        for name in ("min_length", "max_length"):
+            if (value := _int_or_none(raw.get(name), name)) is not None:
+                question[name] = max(0, value)
+        pattern = str(raw.get("pattern") or "")
+        if pattern:
+            try:
+                re.compile(pattern)
+            except re.error:
+                raise FormDefinitionError(
+                    _("The pattern of “%(label)s” is not a valid regular expression.") % {"label": label}
+                ) from None
+            question["pattern"] = pattern
+    if kind == QuestionType.NUMBER:
+        for name in ("min", "max"):
+            if (limit := _number_or_none(raw.get(name), name)) is not None:
+                question[name] = limit
+    if kind == QuestionType.RATING:
+        question["scale"] = min(10, max(2, _int_or_none(raw.get("scale"), "scale") or 5))
+    if kind == QuestionType.FILE:
+        question["max_files"] = min(20, max(1, _int_or_none(raw.get("max_files"), "max_files") or 1))
+        question["max_size_mb"] = min(
+            MAX_FILE_MB, max(1, _int_or_none(raw.get("max_size_mb"), "max_size_mb") or DEFAULT_MAX_FILE_MB)
+        )
+        kinds = [kind_ for kind_ in raw.get("file_types") or DEFAULT_FILE_KINDS if kind_ in FILE_KINDS]
+        question["file_types"] = kinds or list(DEFAULT_FILE_KINDS)
+    show_if = raw.get("show_if") or {}
+    if show_if.get("question"):
+        source = next((q for q in earlier if q["key"] == show_if["question"]), None)
+        if source is None:
+            raise FormDefinitionError(
+                _("“%(label)s” can only depend on a question above it.") % {"label": label}
+            )
+        question["show_if"] = {"question": source["key"], "equals": str(show_if.get("equals") or "")}
+    return question
+
+
+def clean_definition(raw: dict[str, Any]) -> dict[str, Any]:
+    """A whole definition checked: unique keys, show-if pointing upwards, moves naming real questions."""
+    questions: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    for raw_question in raw.get("questions") or []:
+        question = clean_question(raw_question, earlier=questions)
+        base, n = question["key"], 2
+        while question["key"] in keys:
+            question["key"] = f"{base}-{n}"
+            n += 1
+        keys.add(question["key"])
+        questions.append(question)
+    moves_raw = raw.get("moves") or {}
+    moves: dict[str, Any] = {}
+    if moves_raw.get("on_submit"):
+        moves["on_submit"] = slugify(str(moves_raw["on_submit"]))
+    if moves_raw.get("question"):
+        deciding = next((q for q in questions if q["key"] == moves_raw["question"]), None)
+        if deciding is None or deciding["type"] not in DECIDING_TYPES:
+            raise FormDefinitionError(
+                _("A move can depend only on a single-choice, dropdown or yes/no question.")
+            )
+        values = {
+            str(k): slugify(str(v)) for k, v in (moves_raw.get("values") or {}).items() if str(v).strip()
+        }
+        moves["question"] = deciding["key"]
+        moves["values"] = values
+    return {"questions": questions, "moves": moves}
+
+
+def is_visible(question: dict[str, Any], answers: dict[str, Any]) -> bool:
+    """Whether a question is asked, given the answers so far (show-if compares the earlier answer as text)."""
+    condition = question.get("show_if")
+    if not condition:
+        return True
+    value = answers.get(condition["question"])
+    if isinstance(value, list):
+        return condition["equals"] in [str(item) for item in value]
+    return value is not None and str(value) == condition["equals"]
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def clean_answer(question: dict[str, Any], raw: str | list[str]) -> Any:
+    """The value to store for `raw` (what the form posted), or AnswerError saying what is wrong.
+
+    Empty answers are stored as None; whether one is allowed is checked on submit, not while typing.
+    """
+    kind = question["type"]
+    label = question["label"]
+    if kind == QuestionType.MULTIPLE_CHOICE:
+        items = raw if isinstance(raw, list) else [raw]
+        chosen = [item for item in items if item]
+        unknown = [item for item in chosen if item not in question["choices"]]
+        if unknown:
+            raise AnswerError(_("Choose from the options given."))
+        return [choice for choice in question["choices"] if choice in chosen] or None
+    text = (raw[-1] if raw else "") if isinstance(raw, list) else raw
+    text = text.strip()
+    if text == "":
+        return None
+    if kind in TEXT_TYPES:
+        if kind == QuestionType.EMAIL:
+            try:
+                validate_email(text)
+            except ValidationError:
+                raise AnswerError(_("Enter an e-mail address like name@example.com.")) from None
+        if kind == QuestionType.PHONE and not _PHONE.match(text):
+            raise AnswerError(_("Enter a phone number with digits, like +351 912 345 678."))
+        if "min_length" in question and len(text) < question["min_length"]:
+            raise AnswerError(_("Write at least %(count)s characters.") % {"count": question["min_length"]})
+        if "max_length" in question and len(text) > question["max_length"]:
+            raise AnswerError(_("Write at most %(count)s characters.") % {"count": question["max_length"]})
+        if question.get("pattern") and not re.fullmatch(question["pattern"], text):
+            raise AnswerError(_("This doesn't have the expected format."))
+        limit = 10_000 if kind == QuestionType.LONG_TEXT else 1_000
+        if len(text) > limit:
+            raise AnswerError(_("Write at most %(count)s characters.") % {"count": limit})
+        return text
+    if kind == QuestionType.NUMBER:
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            raise AnswerError(_("Enter a number.")) from None
+        if not number.is_finite():
+            raise AnswerError(_("Enter a number."))
+        if "min" in question and number < Decimal(str(question["min"])):
+            raise AnswerError(_("Enter %(min)s or more.") % {"min": question["min"]})
+        if "max" in question and number > Decimal(str(question["max"])):
+            raise AnswerError(_("Enter %(max)s or less.") % {"max": question["max"]})
+        return str(number)
+    if kind == QuestionType.DATE:
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise AnswerError(_("Enter a date.")) from None
+    if kind in {QuestionType.SINGLE_CHOICE, QuestionType.DROPDOWN}:
+        if text not in question["choices"]:
+            raise AnswerError(_("Choose from the options given."))
+        return text
+    if kind == QuestionType.YES_NO:
+        if text not in {"yes", "no"}:
+            raise AnswerError(_("Choose yes or no."))
+        return text
+    if kind == QuestionType.RATING:
+        try:
+            rating = int(text)
+        except ValueError:
+            raise AnswerError(_("Choose a number on the scale.")) from None
+        if not 1 <= rating <= question.get("scale", 5):
+            raise AnswerError(_("Choose a number on the scale."))
+        return rating
+    raise AnswerError(_("This question takes no typed answer.") + f" ({label})")
+
+
+def missing_answers(
+    questions: list[dict[str, Any]], answers: dict[str, Any], file_counts: dict[str, int]
+) -> dict[str, str]:
+    """Errors by question key for required visible questions left empty (checked when submitting)."""
+    errors: dict[str, str] = {}
+    for question in questions:
+        if question["type"] == QuestionType.INFO or not question.get("required"):
+            continue
+        if not is_visible(question, answers):
+            continue
+        if question["type"] == QuestionType.FILE:
+            if not file_counts.get(question["key"]):
+                errors[question["key"]] = _("Add a file.")
+        elif is_blank(answers.get(question["key"])):
+            errors[question["key"]] = _("Please answer this question.")
+    return errors
+
+
+def display_answer(question: dict[str, Any], value: Any) -> str:
+    """An answer as plain text for people (staff card, CSV, PDF, e-mail). Never HTML: escape on output."""
+    if is_blank(value):
+        return ""
+    if question["type"] == QuestionType.MULTIPLE_CHOICE and isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if question["type"] == QuestionType.YES_NO:
+        return str(_("Yes") if value == "yes" else _("No"))
+    if question["type"] == QuestionType.RATING:
+        return f"{value} / {question.get('scale', 5)}"
+    return str(value)
