@@ -228,7 +228,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "prune-broker-folder": {"task": "orderflow.housekeeping.prune_broker_folder", "schedule": 3600.0},
     "send-due-booking-notices": {"task": "orderflow.scheduling.send_due_booking_notices", "schedule": 60.0},
+    "deliver-due-messages": {"task": "orderflow.notifications.deliver_due_messages", "schedule": 10.0},
 }
+# A message a worker took but did not finish within this many seconds (the worker died) is handed out again.
+ORDERFLOW_OUTBOX_CLAIM_TIMEOUT = env_int("ORDERFLOW_OUTBOX_CLAIM_TIMEOUT", 300, minimum=1)
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("orderflow.accounts.urls")),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("messages/", include("orderflow.notifications.urls")),
     path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.client_requests.urls")),
     path("", include("orderflow.backoffice.urls")),

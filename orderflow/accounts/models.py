@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 import zoneinfo
 from typing import Any, ClassVar
 
@@ -19,6 +21,34 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(
             _("%(value)s is not a time zone name such as Europe/Lisbon."), params={"value": value}
         )
+
+
+# E.164-ish: a plus, a country code and 7 to 15 digits in all; spaces, dots, dashes and brackets are
+# tolerated when typed and removed by `normalise_phone`.
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def normalise_phone(value: str) -> str:
+    """The phone number as +<digits>, or "" for an empty one. Does not validate."""
+    return _PHONE_SEPARATORS.sub("", value or "")
+
+
+def validate_phone(value: str) -> None:
+    if value and not _E164.match(normalise_phone(value)):
+        raise ValidationError(
+            _("%(value)s is not a phone number in international form such as +351 912 345 678."),
+            params={"value": value},
+        )
+
+
+def default_delivery_days() -> list[int]:
+    return [0, 1, 2, 3, 4, 5, 6]
+
+
+def empty_list() -> list[str]:
+    """An empty list (a callable default, so rows never share one list)."""
+    return []
 
 
 class Language(models.TextChoices):
@@ -115,7 +145,13 @@ class Contact(models.Model):
         limit_choices_to={"kind": "company"},
     )
     email = models.EmailField(_("e-mail"), blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[validate_phone])
+    messenger_id = models.CharField(
+        _("messenger address"),
+        max_length=120,
+        blank=True,
+        help_text=_("The client's chat id or user name on the messenger the business uses."),
+    )
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
@@ -124,6 +160,24 @@ class Contact(models.Model):
     )
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL
+    )
+    # Notification preferences (used by orderflow.notifications): channels in order of fallback, the
+    # hours and weekdays the client may be contacted in their own time zone, and what they refused.
+    channels = models.JSONField(
+        _("channels, in order of preference"),
+        default=empty_list,
+        blank=True,
+        help_text=_("Empty: the preferred channel, then e-mail."),
+    )
+    # Equal start and end: any time of day (no quiet hours until the client says otherwise).
+    delivery_window_start = models.TimeField(_("contact from"), default=datetime.time(0, 0))
+    delivery_window_end = models.TimeField(_("contact until"), default=datetime.time(0, 0))
+    delivery_days = models.JSONField(
+        _("days to contact"), default=default_delivery_days, blank=True, help_text=_("0 = Monday.")
+    )
+    opted_out_channels = models.JSONField(_("channels refused"), default=empty_list, blank=True)
+    marketing_opt_out = models.BooleanField(
+        _("no offers"), default=False, help_text=_("Never send this client offers or upsell content.")
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -149,6 +203,13 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def channel_order(self) -> list[str]:
+        """The channels to try, best first, without the refused ones (may be empty)."""
+        ordered = list(self.channels or [self.preferred_channel, self.Channel.EMAIL])
+        refused = set(self.opted_out_channels or [])
+        return [channel for channel in dict.fromkeys(ordered) if channel not in refused]
 
 
 def default_work_days() -> list[int]:

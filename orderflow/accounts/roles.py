@@ -35,6 +35,7 @@ _ORDER_WORK = [
     "accounts.add_contact",
     "accounts.change_contact",
     "notifications.view_outboxmessage",
+    "notifications.change_outboxmessage",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -53,6 +54,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_user",
         "accounts.view_organisation",
         "accounts.change_organisation",
+        "notifications.view_messagetemplate",
+        "notifications.change_messagetemplate",
+        "notifications.view_appriseendpoint",
+        "notifications.add_appriseendpoint",
+        "notifications.change_appriseendpoint",
     ],
     Role.MANAGER: [*_ORDER_WORK, "pipelines.delete_order", "accounts.view_user"],
     Role.REP: list(_ORDER_WORK),

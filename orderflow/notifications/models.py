@@ -1,17 +1,33 @@
-"""The outbox: one row per message to deliver, with its state, attempts and idempotency key."""
+"""The outbox (one row per message), message templates, Apprise endpoints and the portal inbox."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orderflow.accounts.models import Language
+
+
+class Channel(models.TextChoices):
+    """The ways a message reaches someone; the values match accounts.Contact.Channel."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    MESSENGER = "messenger", _("Messenger")
+    CALL = "call", _("Phone call")
+    PORTAL = "portal", _("Portal inbox")
+
 
 class OutboxMessage(models.Model):
-    """A message waiting for, or done with, delivery. The idempotency key makes queueing repeatable."""
+    """A message waiting for, or done with, delivery. The idempotency key makes queueing repeatable.
 
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("E-mail")
+    `deliver_after` is the earliest time it may go (the recipient's window, or the next retry after a
+    failure); the beat sweep hands due rows to workers and notes when in `dispatched_at`, and a worker
+    claims a row by moving it from queued to sending. `fallback_channels` are tried, in order, once this
+    channel has failed for good.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -20,7 +36,7 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("Failed")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(_("recipient"), max_length=254)
     contact = models.ForeignKey(
         "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
@@ -28,21 +44,160 @@ class OutboxMessage(models.Model):
     order = models.ForeignKey(
         "pipelines.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
+    # The order event the message is about (re-rendered from it when falling back to another channel).
+    event = models.ForeignKey(
+        "pipelines.OrderEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    template_event = models.CharField(max_length=40, blank=True)
     language = models.CharField(max_length=8, default="en")
     subject = models.CharField(_("subject"), max_length=300)
     body_text = models.TextField(_("text"))
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    deliver_after = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    body_html = models.TextField(blank=True)
+    reply_to = models.CharField(max_length=254, blank=True)
+    is_transactional = models.BooleanField(
+        default=True, help_text="False for offers and feedback requests: those honour unsubscribes."
+    )
+    is_urgent = models.BooleanField(default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    deliver_after = models.DateTimeField(_("not before"), default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    fallback_channels = models.JSONField(default=list, blank=True)
+    fallback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks"
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outgoing messages")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "deliver_after"], name="notifications_outbox_due")]
+        indexes = [
+            models.Index(fields=["status", "deliver_after"], name="notifications_outbox_due"),
+            models.Index(fields=["order", "-created_at"], name="notifications_outbox_order"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="sent", sent_at__isnull=False) | ~models.Q(status="sent"),
+                name="notifications_outbox_sent_has_time",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient}: {self.subject}"
+
+    @property
+    def is_waiting(self) -> bool:
+        """Queued for later than now: outside the recipient's hours or waiting to retry."""
+        return self.status == self.Status.QUEUED and self.deliver_after > timezone.now()
+
+
+class MessageTemplate(models.Model):
+    """Staff's own wording for one event on one channel in one language; overrides the shipped default.
+
+    Placeholders are checked when saved (notifications.rendering.check_template): an unknown one is
+    refused with its name, so a typo never reaches a client.
+    """
+
+    class Event(models.TextChoices):
+        STAGE_CHANGED = "order.stage_changed", _("Order moved to a stage")
+        FEEDBACK_REQUEST = "feedback.request", _("Feedback request")
+
+    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    subject = models.CharField(
+        _("subject or title"), max_length=300, blank=True, help_text=_("E-mail subject, task or inbox title.")
+    )
+    body = models.TextField(_("text"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["event", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel", "language"], name="notifications_template_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} · {self.get_channel_display()} · {self.language}"
+
+    def clean(self) -> None:
+        super().clean()
+        from orderflow.notifications.rendering import TemplateProblem, check_template
+
+        errors: dict[str, str] = {}
+        for field in ("subject", "body"):
+            try:
+                check_template(getattr(self, field))
+            except TemplateProblem as problem:
+                errors[field] = problem.message
+        if errors:
+            raise ValidationError(errors)
+
+
+class AppriseEndpoint(models.Model):
+    """Where SMS or messenger messages go: an Apprise URL set by an admin (Twilio, Telegram, JSON …).
+
+    `{phone}` and `{messenger}` in the URL are replaced by the recipient's phone number or messenger
+    id, URL-encoded, e.g. `twilio://SID:TOKEN@+15550001111/{phone}`.
+    """
+
+    channel = models.CharField(
+        _("channel"),
+        max_length=16,
+        choices=[(Channel.SMS.value, Channel.SMS.label), (Channel.MESSENGER.value, Channel.MESSENGER.label)],
+        unique=True,
+    )
+    url = models.CharField(_("Apprise URL"), max_length=1000)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SMS or messenger service")
+        verbose_name_plural = _("SMS and messenger services")
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        from orderflow.notifications.channels.apprise import check_apprise_url
+
+        try:
+            check_apprise_url(self.url)
+        except ValueError as error:
+            raise ValidationError({"url": str(error)}) from None
+
+
+class InboxNotification(models.Model):
+    """A notification in the client's portal inbox; one per outbox message, so a retry adds nothing."""
+
+    message = models.OneToOneField(OutboxMessage, on_delete=models.CASCADE, related_name="inbox_item")
+    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="inbox")
+    order = models.ForeignKey(
+        "pipelines.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"))
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("inbox notification")
+        verbose_name_plural = _("inbox notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "read_at"], name="notifications_inbox_unread")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -5,13 +5,17 @@ from celery import shared_task
 from orderflow.notifications import services
 
 
-@shared_task(
-    name="orderflow.notifications.deliver_message",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=services.MAX_ATTEMPTS,
-)
+@shared_task(name="orderflow.notifications.deliver_message")
 def deliver_message(message_id: int) -> str:
-    """Deliver one outbox message; safe to run twice (a sent message is left alone)."""
+    """Deliver one due outbox message; safe to run twice (only a queued, due row is claimed).
+
+    No Celery retries: a failure is written to the row with its next attempt time, and the beat
+    sweep hands it out again then (long waits live in the row, never in a task's ETA).
+    """
     return services.deliver(message_id).status
+
+
+@shared_task(name="orderflow.notifications.deliver_due_messages")
+def deliver_due_messages() -> int:
+    """Beat: hand the messages that fell due to workers, one bounded batch per run."""
+    return services.deliver_due_messages()
