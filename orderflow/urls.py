@@ -20,5 +20,6 @@ urlpatterns = [
     path("messages/", include("orderflow.notifications.urls")),
     path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.client_requests.urls")),
+    path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.backoffice.urls")),
 ]

@@ -1,0 +1,243 @@
+"""The client's booking pages and the staff calendar: happy path, refusals, zones, feeds, query counts."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import quote
+
+import icalendar
+import pytest
+import time_machine
+from django.urls import reverse
+
+from orderflow.accounts.models import Organisation
+from orderflow.scheduling import services
+from orderflow.scheduling.models import Booking
+from orderflow.scheduling.tests.conftest import NOW, at
+from tests.factories import TEST_PASSWORD, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+SLOT = "2027-03-16T14:00:00+00:00"
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def token(invitation) -> str:
+    return services.invitation_token(invitation)
+
+
+def page(client, token: str, **params: str):
+    query = "&".join(f"{key}={quote(value)}" for key, value in params.items())
+    return client.get(reverse("scheduling:book", args=[token]) + ("?" + query if query else ""))
+
+
+def test_the_booking_page_shows_free_times_in_the_clients_zone(client, token, frozen):
+    response = page(client, token, tz="America/New_York", **{"from": "2027-03-16"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Tuesday 16 March" in html
+    # 09:00 in Lisbon (WET) is 05:00 in New York (EDT, since 14 March).
+    assert ">05:00<" in html
+    assert "2027-03-16T05:00:00-04:00" in html
+
+
+def test_a_page_without_a_zone_detects_the_browsers(client, token, frozen):
+    html = page(client, token).content.decode()
+    assert "Intl.DateTimeFormat" in html
+
+
+def test_a_nonsense_zone_falls_back_to_the_organisations(client, token, frozen):
+    organisation = Organisation.current()
+    organisation.time_zone = "Europe/Lisbon"
+    organisation.save()
+    response = page(client, token, tz="Mars/Olympus_Mons", **{"from": "2027-03-16"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "did not recognise that time zone" in html
+    assert ">09:00<" in html
+    assert 'value="Europe/Lisbon" selected' in html
+
+
+def test_confirming_a_time_books_it_and_shows_it_with_reschedule_and_cancel(
+    client, token, invitation, frozen
+):
+    confirm = reverse("scheduling:book-confirm", args=[token])
+    shown = client.get(confirm, {"start": "2027-03-16T10:00:00-04:00", "tz": "America/New_York"})
+    assert shown.status_code == 200
+    assert "For Rita that is 14:00 (Europe/Lisbon)" in shown.content.decode()
+    response = client.post(confirm, {"start": SLOT, "tz": "America/New_York"})
+    assert response.status_code == 302
+    booking = Booking.objects.get()
+    assert booking.starts_at == at(SLOT)
+    assert booking.client_time_zone == "America/New_York"
+    done = client.get(response["Location"]).content.decode()
+    assert "Your call is booked" in done
+    assert "10:00 \u2013 10:30" in done
+    assert "Reschedule" in done
+    assert "Cancel the call" in done
+    ics = client.get(reverse("scheduling:book-ics", args=[token]))
+    event = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == booking.starts_at
+
+
+def test_a_taken_time_gets_the_friendly_refusal_and_fresh_times(client, token, order, call_type, frozen):
+    other_order = OrderFactory(pipeline=order.pipeline, client=order.client, owner=order.owner)
+    other, _token = services.invite_to_book(other_order, call_type, by=None, now=NOW)
+    services.book_slot(other, at(SLOT), client_time_zone="UTC", now=NOW)
+    response = client.post(
+        reverse("scheduling:book-confirm", args=[token]), {"start": SLOT, "tz": "America/New_York"}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "this time was just taken" in html
+    assert "2027-03-16T09:30:00-04:00" in html  # the next free time, offered at once
+    assert "2027-03-16T10:00:00-04:00" not in html
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("2027-03-09T14:00:00+00:00", "already passed"),
+        ("2027-03-10T13:00:00+00:00", "too soon"),
+        ("2027-03-16T22:00:00+00:00", "not offered"),
+        ("not-a-time", "Please pick one of the times shown"),
+        ("2027-03-16T14:00:00", "Please pick one of the times shown"),
+    ],
+)
+def test_bad_times_are_refused_with_a_message_and_fresh_slots(client, token, frozen, start, message):
+    response = client.post(reverse("scheduling:book-confirm", args=[token]), {"start": start, "tz": "UTC"})
+    assert response.status_code in {400, 409}
+    html = response.content.decode()
+    assert message in html
+    assert "slot-list" in html
+    assert not Booking.objects.exists()
+
+
+def test_expired_revoked_and_unknown_links_show_a_clear_page(client, invitation, token):
+    with time_machine.travel(NOW + datetime.timedelta(days=31), tick=False):
+        expired = page(client, token)
+    assert expired.status_code == 410
+    assert "expired" in expired.content.decode()
+    services.revoke_invitation(invitation, now=NOW)
+    with time_machine.travel(NOW, tick=False):
+        revoked = page(client, token)
+        unknown = page(client, "x" * 43)
+    assert revoked.status_code == 410
+    assert "withdrawn" in revoked.content.decode()
+    assert unknown.status_code == 410
+    assert "not valid" in unknown.content.decode()
+
+
+def test_client_reschedules_and_cancels_through_the_link(client, token, invitation, frozen):
+    booking = services.book_slot(invitation, at(SLOT), client_time_zone="America/New_York", now=NOW)
+    change = page(client, token, tz="America/New_York", change="1", **{"from": "2027-03-17"})
+    assert "Pick a new time" in change.content.decode()
+    moved = client.post(
+        reverse("scheduling:book-confirm", args=[token]),
+        {"start": "2027-03-17T15:00:00+00:00", "tz": "America/New_York"},
+    )
+    assert moved.status_code == 302
+    booking.refresh_from_db()
+    assert booking.starts_at == at("2027-03-17T15:00+00:00")
+    assert booking.sequence == 1
+    cancelled = client.post(reverse("scheduling:book-cancel", args=[token]), {"tz": "America/New_York"})
+    assert cancelled.status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    again = client.get(cancelled["Location"]).content.decode()
+    assert "Your call is cancelled" in again
+    assert "Pick a time for your call" in again
+
+
+def test_inside_the_change_limit_the_client_sees_no_change_links(client, token, invitation):
+    services.book_slot(invitation, at(SLOT), client_time_zone="UTC", now=NOW)
+    with time_machine.travel(at(SLOT) - datetime.timedelta(hours=2), tick=False):
+        html = page(client, token).content.decode()
+    assert "can no longer be changed here" in html
+    assert "Cancel the call" not in html
+
+
+def test_staff_week_calendar_shows_their_calls_in_their_zone(
+    client, lisbon_rep, order, call_type, django_assert_num_queries
+):
+    client.login(email=lisbon_rep.email, password=TEST_PASSWORD)
+    url = reverse("scheduling:staff-calendar") + "?week=2027-03-15"
+
+    def book_one(start: str) -> None:
+        extra = OrderFactory(pipeline=order.pipeline, client=order.client, owner=lisbon_rep)
+        invitation, _token = services.invite_to_book(extra, call_type, by=None, now=NOW)
+        services.book_slot(invitation, at(start), client_time_zone="UTC", now=NOW)
+
+    book_one("2027-03-16T14:00+00:00")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "14:00\u201314:30" in response.content.decode()
+    with django_assert_num_queries(_count_queries(client, url)) as few:
+        client.get(url)
+    for hour in range(9, 13):
+        book_one(f"2027-03-17T{hour:02d}:00+00:00")
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def _count_queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        client.get(url)
+    return len(context.captured_queries)
+
+
+def test_feed_is_private_and_lists_the_staff_members_calls(client, lisbon_rep, invitation, frozen):
+    booking = services.book_slot(invitation, at(SLOT), client_time_zone="UTC", now=NOW)
+    token = services.create_calendar_feed(lisbon_rep)
+    response = client.get(reverse("scheduling:feed", args=[token]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert [event.decoded("dtstart") for event in events] == [booking.starts_at]
+    assert client.get(reverse("scheduling:feed", args=["wrong" * 9])).status_code == 404
+    services.create_calendar_feed(lisbon_rep)
+    assert client.get(reverse("scheduling:feed", args=[token])).status_code == 404  # replaced
+
+
+def test_staff_invite_a_client_and_the_link_is_emailed(client, lisbon_rep, order, call_type, mailoutbox):
+    client.login(email=lisbon_rep.email, password=TEST_PASSWORD)
+    response = client.post(
+        reverse("scheduling:invite"), {"order": order.reference, "booking_type": call_type.pk}, follow=True
+    )
+    assert "/book/" in response.content.decode()
+    assert order.booking_invitations.count() == 1
+    refused = client.post(
+        reverse("scheduling:invite"), {"order": "NOPE-1", "booking_type": call_type.pk}, follow=True
+    )
+    assert "No order has the number NOPE-1" in refused.content.decode()
+
+
+def test_staff_edit_their_hours(client, lisbon_rep):
+    client.login(email=lisbon_rep.email, password=TEST_PASSWORD)
+    url = reverse("scheduling:availability")
+    assert client.get(url).status_code == 200
+    before = lisbon_rep.weekly_hours.count()
+    response = client.post(
+        url, {"kind": "hours", "hours-weekday": "5", "hours-starts": "10:00", "hours-ends": "12:00"}
+    )
+    assert response.status_code == 302
+    assert lisbon_rep.weekly_hours.count() == before + 1
+    refused = client.post(
+        url, {"kind": "hours", "hours-weekday": "5", "hours-starts": "12:00", "hours-ends": "10:00"}
+    )
+    assert refused.status_code == 200
+    assert "The end must be after the start." in refused.content.decode()
+    client.post(
+        url, {"kind": "override", "override-date": "2027-03-16", "override-starts": "", "override-ends": ""}
+    )
+    assert lisbon_rep.date_overrides.get().starts is None
