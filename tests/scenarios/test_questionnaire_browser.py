@@ -1,0 +1,204 @@
+"""Seed 000's forms in the browser: staff send the questionnaire, the client answers it from the e-mailed
+link over two visits with no login, and the order moves; the design review moves by the client's decision.
+
+Real parts: the live server, Chromium, an SMTP server receiving the e-mails. Screenshots of the pages at
+1280 and 390 px go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, FilePayload, Page, expect
+from pypdf import PdfReader
+
+from orderflow.accounts.models import User
+from orderflow.accounts.roles import Role
+from orderflow.client_requests import services
+from orderflow.client_requests.models import ClientRequest
+from orderflow.pipelines.models import Order
+from orderflow.pipelines.services import move_order
+from tests.factories import TEST_PASSWORD, ContactFactory, OrderFactory, PipelineFactory, UserFactory
+from tests.fixtures.browser import DESKTOP, PHONE, Screenshot
+from tests.fixtures.smtp import SmtpServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+LINK = re.compile(r"https?://\S+/r/[A-Za-z0-9_-]+/")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
+
+
+def _link_from_mail(smtp: SmtpServer, recipient: str, count: int) -> str:
+    """The request link in the newest of the first `count` e-mails sent to `recipient`."""
+    for _ in range(3):
+        mails = [m for m in smtp.wait_for(count, timeout=20) if recipient in m.envelope_to]
+        found = [LINK.search(m.body) for m in mails]
+        links = [match[0] for match in found if match]
+        if links:
+            return links[-1]
+        count += 1
+    pytest.fail(f"no request link e-mailed to {recipient}")
+
+
+def _log_in(page: Page, live_server: Any, email: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+def _wait_saved(page: Page, key: str) -> None:
+    expect(page.locator(f"#status-{key}")).to_have_text("Saved")
+
+
+def test_client_answers_the_questionnaire_in_two_visits_and_the_order_moves(
+    live_server: Any,
+    smtp_delivery: SmtpServer,
+    settings: Any,
+    browser: Browser,
+    page: Page,
+    screenshot: Screenshot,
+) -> None:
+    settings.BASE_URL = live_server.url
+    pipeline = PipelineFactory()
+    rep: User = UserFactory(role=Role.REP, email="rita@agency.example", full_name="Rita Rep")
+    client = ContactFactory(name="Ana Baker", email="ana@bakery.example")
+    order = OrderFactory(
+        pipeline=pipeline, client=client, by=rep, stage="questionnaire-sent", title="Bakery site"
+    )
+    services.install_starter_forms(by=rep)
+
+    # Staff send the questionnaire from the order.
+    _log_in(page, live_server, "rita@agency.example")
+    page.goto(f"{live_server.url}/requests/orders/{order.pk}/send/")
+    page.get_by_label("Form").select_option(label="Website questionnaire")
+    page.get_by_label("Message").fill("Thanks for your order! Please tell us about your bakery.")
+    screenshot(page, "send")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_test_id("request-status")).to_have_text("Waiting for an answer")
+    request = ClientRequest.objects.get()
+    link = _link_from_mail(smtp_delivery, "ana@bakery.example", 1)
+
+    # The client opens the e-mailed link in a fresh browser (no login) and answers half.
+    first_visit = browser.new_context(viewport=PHONE)
+    client_page = first_visit.new_page()
+    client_page.goto(link)
+    expect(client_page.get_by_role("heading", level=1)).to_have_text("Website questionnaire")
+    expect(client_page.get_by_text("Thanks for your order!")).to_be_visible()
+    client_page.get_by_label("Business name").fill("Ana's <b>Bakery</b>")
+    _wait_saved(client_page, "business-name")
+    client_page.get_by_label("What does your business do?").fill("Cakes and bread since 1990")
+    _wait_saved(client_page, "description")
+    client_page.get_by_label("Yes").check()
+    _wait_saved(client_page, "has-domain")
+    expect(client_page.get_by_label("Which domain?")).to_be_visible()
+    screenshot(client_page, "half-answered")
+    first_visit.close()
+
+    # Later, on another device: the answers are there; they finish, upload the logo and submit.
+    second_visit = browser.new_context(viewport=DESKTOP)
+    client_page = second_visit.new_page()
+    client_page.goto(link)
+    expect(client_page.get_by_label("Business name")).to_have_value("Ana's <b>Bakery</b>")
+    expect(client_page.get_by_label("What does your business do?")).to_have_value(
+        "Cakes and bread since 1990"
+    )
+    client_page.get_by_label("Which domain?").fill("bakery.pt")
+    _wait_saved(client_page, "domain")
+    client_page.get_by_label("E-mail for the site's contact form").fill("hello@bakery.pt")
+    _wait_saved(client_page, "contact-email")
+    client_page.get_by_label("Modern").check()
+    _wait_saved(client_page, "style")
+    logo: FilePayload = {"name": "logo.png", "mimeType": "image/png", "buffer": PNG}
+    client_page.get_by_label("Your logo").set_input_files(files=[logo])
+    expect(client_page.get_by_test_id("file-list")).to_contain_text("logo.png")
+    screenshot(client_page, "answered")
+    client_page.get_by_test_id("submit").click()
+    expect(client_page.get_by_test_id("submitted-note")).to_contain_text("Thank you")
+    screenshot(client_page, "thank-you")
+    second_visit.close()
+
+    order.refresh_from_db()
+    assert order.stage.key == "questionnaire-received"
+    request.refresh_from_db()
+    assert request.status == ClientRequest.Status.SUBMITTED
+
+    # The order card's requests section shows the answers (as text) and the file; the PDF opens.
+    page.goto(f"{live_server.url}/requests/orders/{order.pk}/card/")
+    section = page.get_by_test_id("order-requests")
+    expect(section).to_contain_text("Ana's <b>Bakery</b>")
+    expect(section).to_contain_text("bakery.pt")
+    expect(section.get_by_test_id("file-link")).to_have_text("logo.png")
+    screenshot(page, "card-partial")
+    download = page.request.get(
+        live_server.url + (section.get_by_test_id("file-link").get_attribute("href") or "")
+    )
+    assert download.status == 200
+    assert download.body() == PNG
+    pdf_url = section.get_by_test_id("export-pdf").get_attribute("href") or ""
+    pdf = page.request.get(f"{live_server.url}{pdf_url}")
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert "Ana's <b>Bakery</b>" in text
+    assert "logo.png" in text
+
+
+@pytest.mark.parametrize(
+    ("decision", "stage_name"), [("Revisions", "Revisions Submitted"), ("Approved", "Website Approved")]
+)
+def test_the_design_review_moves_the_order_by_the_clients_choice(
+    live_server: Any,
+    smtp_delivery: SmtpServer,
+    settings: Any,
+    browser: Browser,
+    screenshot: Screenshot,
+    decision: str,
+    stage_name: str,
+) -> None:
+    settings.BASE_URL = live_server.url
+    pipeline = PipelineFactory()
+    rep: User = UserFactory(role=Role.REP, email="rita@agency.example")
+    client = ContactFactory(name="Ana Baker", email="ana@bakery.example")
+    order: Order = OrderFactory(pipeline=pipeline, client=client, by=rep, title="Bakery site")
+    for key in (
+        "questionnaire-sent",
+        "questionnaire-received",
+        "followup-call-scheduled",
+        "initial-design-in-production",
+        "initial-design-sent",
+    ):
+        move_order(order, pipeline.stages.get(key=key), by=rep)
+    _questionnaire, review = services.install_starter_forms(by=rep)
+    before = len(smtp_delivery.messages)
+    services.send_request(
+        order,
+        form=review,
+        recipients=[services.RecipientSpec(name=client.name, email=client.email, contact=client)],
+        by=rep,
+    )
+    link = _link_from_mail(smtp_delivery, "ana@bakery.example", before + 1)
+
+    context = browser.new_context(viewport=PHONE)
+    client_page = context.new_page()
+    client_page.goto(link)
+    client_page.get_by_label(decision).check()
+    _wait_saved(client_page, "decision")
+    if decision == "Revisions":
+        client_page.get_by_label("What should we change?").fill("A bigger logo, please")
+        _wait_saved(client_page, "revisions")
+    else:
+        expect(client_page.get_by_label("What should we change?")).to_be_hidden()
+    client_page.get_by_label("4").check()
+    _wait_saved(client_page, "rating")
+    screenshot(client_page, f"review-{decision.lower()}")
+    client_page.get_by_test_id("submit").click()
+    expect(client_page.get_by_test_id("submitted-note")).to_be_visible()
+    context.close()
+
+    order.refresh_from_db()
+    assert order.stage.name == stage_name
