@@ -81,6 +81,8 @@ class PipelineFactory(ModelFactory[Pipeline]):
 
     The first pipeline of a test is the template's own ("website", numbers WEB-00001 …); further ones
     get their own slug and prefix (WEB2, WEB3 …) unless given `slug=`, `number_prefix=`, `name=`.
+    The template's rules and reminders are left out unless `automation=True`, so a test sees only
+    the automation it sets up itself.
     """
 
     class Meta:
@@ -104,6 +106,9 @@ class PipelineFactory(ModelFactory[Pipeline]):
                     head.update(slug=slug, number_prefix=prefix, name=f"{head['name']} {n}")
                     break
         head.update({key: kwargs.pop(key) for key in ("slug", "number_prefix", "name") if key in kwargs})
+        if not kwargs.pop("automation", False):
+            document.pop("rules", None)
+            document.pop("reminders", None)
         if kwargs:
             raise TypeError(f"PipelineFactory does not set {sorted(kwargs)}")
         return import_process_template(yaml.safe_dump(document, allow_unicode=True))

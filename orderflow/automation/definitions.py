@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 import string
+from dataclasses import dataclass
 from typing import Any
 
 from django.template import TemplateDoesNotExist
@@ -78,11 +79,28 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
 
 
+@dataclass(frozen=True)
+class PipelineShape:
+    """What a definition may name: the pipeline's name, stage keys and field keys (saved or not yet)."""
+
+    name: str
+    stage_keys: list[str]
+    field_keys: list[str]
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> PipelineShape:
+        return cls(
+            name=pipeline.name,
+            stage_keys=list(pipeline.stages.order_by("position", "id").values_list("key", flat=True)),
+            field_keys=list(pipeline.fields.order_by("position", "id").values_list("key", flat=True)),
+        )
+
+
 class _Checker:
-    def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-        self.stage_keys = list(pipeline.stages.order_by("position", "id").values_list("key", flat=True))
-        self.field_keys = list(pipeline.fields.order_by("position", "id").values_list("key", flat=True))
+    def __init__(self, shape: PipelineShape) -> None:
+        self.pipeline = shape
+        self.stage_keys = shape.stage_keys
+        self.field_keys = shape.field_keys
         self.problems: list[Problem] = []
 
     def problem(self, path: str, message: str) -> None:
@@ -408,15 +426,19 @@ class _Checker:
         return entry
 
 
-def check_rule(definition: Any, *, pipeline: Pipeline) -> tuple[dict[str, Any], list[Problem]]:
+def check_rule(
+    definition: Any, *, pipeline: Pipeline | PipelineShape
+) -> tuple[dict[str, Any], list[Problem]]:
     """The rule as it will be stored, and every problem with it (empty: it may be saved)."""
-    checker = _Checker(pipeline)
+    checker = _Checker(pipeline if isinstance(pipeline, PipelineShape) else PipelineShape.of(pipeline))
     return checker.rule(definition), checker.problems
 
 
-def check_sequence(definition: Any, *, pipeline: Pipeline) -> tuple[dict[str, Any], list[Problem]]:
+def check_sequence(
+    definition: Any, *, pipeline: Pipeline | PipelineShape
+) -> tuple[dict[str, Any], list[Problem]]:
     """The reminder sequence as it will be stored, and every problem with it (empty: it may be saved)."""
-    checker = _Checker(pipeline)
+    checker = _Checker(pipeline if isinstance(pipeline, PipelineShape) else PipelineShape.of(pipeline))
     return checker.sequence(definition), checker.problems
 
 

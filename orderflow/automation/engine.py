@@ -126,15 +126,24 @@ def run_rules_for(event: OrderEvent) -> list[RuleRun]:
         _schedule_inactivity_checks(
             event, [rule for rule in rules if rule.trigger.get("kind") == "stage.inactive"]
         )
+    job_ids: list[int] = []
     for rule in matching:
-        run = evaluate_rule(rule, event)
+        run = evaluate_rule(rule, event, dispatch=False)
         if run is not None:
             runs.append(run)
+            job_ids += ScheduledJob.objects.filter(
+                kind=ScheduledJob.Kind.RULE_ACTION, idempotency_key__startswith=f"rule-run:{run.pk}:"
+            ).values_list("id", flat=True)
+    # One task for all of them, so the actions of the event's rules run in rule order.
+    dispatch_soon(job_ids)
     return runs
 
 
-def evaluate_rule(rule: Rule, event: OrderEvent) -> RuleRun | None:
-    """Log the rule run for (rule, event) and schedule its actions; None if it already ran (a retry)."""
+def evaluate_rule(rule: Rule, event: OrderEvent, *, dispatch: bool = True) -> RuleRun | None:
+    """Log the rule run for (rule, event) and schedule its actions; None if it already ran (a retry).
+
+    With `dispatch`, a worker is asked to run the actions after commit; else the caller does that.
+    """
     order = Order.objects.select_related("client", "stage", "owner", "pipeline").get(pk=event.order_id)
     cause = EventCause.objects.filter(event=event).first()
     chain = list(cause.chain) if cause else []
@@ -175,7 +184,8 @@ def evaluate_rule(rule: Rule, event: OrderEvent) -> RuleRun | None:
         )
         for index in range(len(rule.actions))
     ]
-    dispatch_soon([job.pk for job in jobs])
+    if dispatch:
+        dispatch_soon([job.pk for job in jobs])
     return run
 
 

@@ -7,6 +7,11 @@ A template (format version 1) has these sections, and each entry its keys, in th
     fields:   key, label, kind, required, choices, help_text               (a list, may be left out)
     stages:   key, name, client_label, client_label_translations, client_description, category,
               color, side, notify_client, allowed_roles, allowed_from, required_fields, max_days
+    rules:    key, name, active, trigger, conditions, actions                (a list, may be left out)
+    reminders: key, name, active, start, stage, form, stops, send_at, escalate, steps  (likewise)
+
+Rules and reminder sequences are checked by orderflow.automation.definitions (what each key may
+say); a rule or sequence naming a stage or field the template does not have is refused.
 
 A key whose value is the model's default is left out of an export and may be left out of a file.
 
@@ -16,7 +21,7 @@ that form, so export → import → export gives the same bytes, and so does imp
 
 `import_process_template` reads the whole document before writing anything and refuses it as a
 whole: each problem names its line and the path of the value ("line 14, stages[2].category: …").
-Sections that later versions add (forms, rules, messages) are refused until this code reads them, so
+Sections that later versions add (forms, messages) are refused until this code reads them, so
 a template is never imported with part of it silently dropped.
 """
 
@@ -25,7 +30,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
 from orderflow.accounts.roles import Role
+from orderflow.automation.definitions import PipelineShape, check_rule, check_sequence
 from orderflow.errors import DomainError
 from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
 
@@ -43,8 +49,12 @@ DEMO_TEMPLATE = SHIPPED_DIR / "web-design.yaml"
 LINE_WIDTH = 100
 HEADER = "# Orderflow process template. Load it with: orderflow process_template import <this file>\n"
 
-SECTIONS = ("version", "pipeline", "fields", "stages")
-LATER_SECTIONS = ("forms", "rules", "messages")
+SECTIONS = ("version", "pipeline", "fields", "stages", "rules", "reminders")
+LATER_SECTIONS = ("forms", "messages")
+# Key order of rule and reminder entries, and of the mappings inside them (other keys follow, sorted).
+RULE_KEYS = ("key", "name", "active", "trigger", "conditions", "actions")
+REMINDER_KEYS = ("key", "name", "active", "start", "stage", "form", "stops", "send_at", "escalate", "steps")
+NESTED_FIRST = ("type", "kind", "field", "op", "value", "days", "stage", "subject", "body", "en")
 PIPELINE_KEYS = ("name", "slug", "number_prefix", "description", "currency")
 FIELD_KEYS = ("key", "label", "kind", "required", "choices", "help_text")
 STAGE_KEYS = (
@@ -92,6 +102,8 @@ class ProcessPlan:
     pipeline: Pipeline
     fields: list[FieldDefinition]
     stages: list[Stage]
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    reminders: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _ordered(value: Any, first: Sequence[str] = NESTED_FIRST) -> Any:
+    """Mappings with the `first` keys in that order, then the rest sorted, all the way down."""
+    if isinstance(value, dict):
+        keys = [key for key in first if key in value] + sorted(key for key in value if key not in first)
+        return {str(key): _ordered(value[key]) for key in keys}
+    if isinstance(value, list | tuple):
+        return [_ordered(item) for item in value]
+    return _plain(value)
+
+
 def _default(model: type[models.Model], attribute: str) -> Any:
     """The value a new row of `model` gets for `attribute`; a template may leave such a value out."""
     field = model._meta.get_field(attribute)
@@ -170,6 +192,19 @@ def export_process_template(pipeline: Pipeline) -> str:
     document["stages"] = [
         _entry(stage, STAGE_KEYS, STAGE_ATTRIBUTES) for stage in pipeline.stages.order_by("position", "id")
     ]
+    from orderflow.automation.models import ReminderSequence, Rule
+    from orderflow.automation.services import rule_definition, sequence_definition
+
+    rules = [
+        rule_definition(rule) for rule in Rule.objects.filter(pipeline=pipeline).order_by("position", "id")
+    ]
+    if rules:
+        document["rules"] = [_ordered(rule, RULE_KEYS) for rule in rules]
+    sequences = ReminderSequence.objects.filter(pipeline=pipeline).order_by("id")
+    if sequences:
+        document["reminders"] = [
+            _ordered(sequence_definition(sequence), REMINDER_KEYS) for sequence in sequences
+        ]
     body = yaml.dump(
         document,
         Dumper=_TemplateDumper,
@@ -477,7 +512,61 @@ class _TemplateReader:
         self.check_keys_unique(stages, "stage")
         self.check_references(stages, fields)
         self.check_main_path(stages)
-        return ProcessPlan(pipeline, [definition for definition, _ in fields], [stage for stage, _ in stages])
+        shape = PipelineShape(
+            name=pipeline.name,
+            stage_keys=[stage.key for stage, _item in stages if stage.key],
+            field_keys=[definition.key for definition, _item in fields if definition.key],
+        )
+        rules = self.read_automation(sections.get("rules"), "rules", shape, check_rule, "rule")
+        reminders = self.read_automation(
+            sections.get("reminders"), "reminders", shape, check_sequence, "reminder sequence"
+        )
+        return ProcessPlan(
+            pipeline,
+            [definition for definition, _ in fields],
+            [stage for stage, _ in stages],
+            rules=rules,
+            reminders=reminders,
+        )
+
+    def read_automation(
+        self,
+        value: _Value | None,
+        section: str,
+        shape: PipelineShape,
+        check: Callable[..., tuple[dict[str, Any], list[tuple[str, str]]]],
+        noun: str,
+    ) -> list[dict[str, Any]]:
+        """Rules or reminder sequences, checked against this template's stages and fields."""
+        if value is None:
+            return []
+        cleaned_entries: list[dict[str, Any]] = []
+        first_line: dict[str, int] = {}
+        for item in self.sequence(value, what=section):
+            lines: dict[str, int] = {}
+            _record_lines(item.node, item.path, lines)
+            try:
+                content = self.construct_deep(item.node)
+            except yaml.YAMLError as error:
+                self.problem(item, f"cannot read this value: {getattr(error, 'problem', None) or error}")
+                continue
+            cleaned, problems = check(content, pipeline=shape)
+            for path, message in problems:
+                full = f"{item.path}.{path}" if path else item.path
+                self.problem_at(_nearest_line(lines, full, item.line), full, message)
+            key = cleaned.get("key")
+            if isinstance(key, str) and key:
+                if key in first_line:
+                    path = f"{item.path}.key"
+                    message = f"{noun} key {key!r} is used twice (first on line {first_line[key]})"
+                    self.problem_at(lines.get(path, item.line), path, message)
+                else:
+                    first_line[key] = lines.get(f"{item.path}.key", item.line)
+            cleaned_entries.append(cleaned)
+        return cleaned_entries
+
+    def construct_deep(self, node: yaml.Node) -> Any:
+        return self.loader.construct_object(node, deep=True)
 
     def check_version(self, value: _Value) -> None:
         ok, content = self.scalar(value)
@@ -670,6 +759,32 @@ class _TemplateReader:
                 )
 
 
+def _record_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+    """The line of every value under `node`, by path ("rules[0].actions[1].stage")."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                child = _join(path, str(key_node.value))
+                _record_lines(value_node, child, lines)
+                lines[child] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, child_node in enumerate(node.value):
+            _record_lines(child_node, f"{path}[{index}]", lines)
+
+
+def _nearest_line(lines: dict[str, int], path: str, default: int) -> int:
+    """The line of `path`, or of the closest enclosing value that has one (a missing key: its mapping)."""
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        if cut <= 0:
+            break
+        path = path[:cut]
+    return lines.get(path, default)
+
+
 def check_process_template(
     text: str, *, slug: str | None = None, number_prefix: str | None = None, name: str | None = None
 ) -> ProcessPlan:
@@ -735,6 +850,17 @@ def import_process_template(
         stage.pipeline = pipeline
         stage.position = position
     Stage.objects.bulk_create(plan.stages)
+    from orderflow.automation.models import ReminderSequence, Rule
+    from orderflow.automation.services import rule_fields, sequence_fields
+
+    Rule.objects.bulk_create(
+        Rule(pipeline=pipeline, key=rule["key"], position=position, **rule_fields(rule))
+        for position, rule in enumerate(plan.rules)
+    )
+    ReminderSequence.objects.bulk_create(
+        ReminderSequence(pipeline=pipeline, key=sequence["key"], **sequence_fields(sequence))
+        for sequence in plan.reminders
+    )
     return pipeline
 
 

@@ -26,6 +26,7 @@ from orderflow.pipelines.process_io import (
 
 SHIPPED = sorted(SHIPPED_DIR.glob("*.yaml"))
 WEB = DEMO_TEMPLATE.read_text(encoding="utf-8")
+WEB_WITHOUT_AUTOMATION = WEB[: WEB.index("rules:\n")]
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -285,7 +286,7 @@ def test_sections_of_later_versions_are_refused_until_they_are_read(db: None) ->
 
 
 def test_a_duplicate_stage_key_is_refused(db: None) -> None:
-    text = WEB.replace("key: questionnaire-received", "key: questionnaire-sent")
+    text = WEB_WITHOUT_AUTOMATION.replace("key: questionnaire-received", "key: questionnaire-sent")
 
     errors = _refusal(text)
 
@@ -553,3 +554,58 @@ def test_orderflow_command_prints_the_problems_and_exits_non_zero(tmp_path: Path
     assert result.returncode != 0
     assert "line 3, column 1: not valid YAML" in result.stderr
     assert "nothing was imported" in result.stderr
+
+
+# --- rules and reminders ---------------------------------------------------------------------------
+
+
+def test_the_web_design_template_brings_its_rules_and_reminders(db: None) -> None:
+    from orderflow.automation.models import ReminderSequence, Rule
+
+    pipeline = import_process_template(WEB)
+
+    rules = list(Rule.objects.filter(pipeline=pipeline).values_list("key", flat=True))
+    assert rules[:3] == ["send-questionnaire", "questionnaire-answered", "review-call-booked"]
+    sequences = {sequence.key: sequence for sequence in ReminderSequence.objects.filter(pipeline=pipeline)}
+    assert set(sequences) == {"questionnaire", "review-call", "design-approval"}
+    assert [step["days"] for step in sequences["questionnaire"].steps] == [5, 10, 15, 20]
+    assert sequences["review-call"].stop_kinds == ["booking.made"]
+    assert export_process_template(pipeline) == WEB
+
+
+def test_a_rule_naming_a_missing_stage_is_refused_with_its_line(db: None) -> None:
+    text = WEB.replace("        stage: questionnaire-received\n", "        stage: questionnaire-got\n", 1)
+
+    errors = _refusal(text)
+
+    line = _line_of(text, "stage: questionnaire-got")
+    assert len(errors) == 1
+    assert errors[0].startswith(
+        f"line {line}, rules[1].actions[0].stage: 'questionnaire-got' is not a stage of “Website project”"
+    )
+
+
+def test_a_reminder_step_without_english_and_a_rule_with_an_unknown_trigger_are_refused(db: None) -> None:
+    text = WEB.replace("      kind: payment.received\n", "      kind: payment.recieved\n").replace(
+        "          en: Your questionnaire for {order_number} is waiting\n", ""
+    )
+
+    errors = _refusal(text)
+
+    assert [error.split(":")[0] for error in errors] == [
+        f"line {_line_of(text, 'payment.recieved')}, rules[6].trigger.kind",
+        f"line {_line_of(text, 'O seu questionário para') - 1}, reminders[0].steps[0].subject",
+    ]
+    assert "'payment.recieved' is not one of order.created" in errors[0]
+    assert "an English text (en) is needed" in errors[1]
+
+
+def test_two_rules_with_the_same_key_are_refused(db: None) -> None:
+    text = WEB.replace("  - key: questionnaire-answered\n", "  - key: send-questionnaire\n")
+
+    errors = _refusal(text)
+
+    first = _line_of(text, "- key: send-questionnaire")
+    assert errors == [
+        f"line {first + 13}, rules[1].key: rule key 'send-questionnaire' is used twice (first on line {first})"
+    ]
