@@ -56,7 +56,8 @@ def _client_page(
             },
             status=status,
         )
-    response["Referrer-Policy"] = "no-referrer"
+    # The link is the key: never cache the page, and (site-wide same-origin policy) never send the
+    # URL to another site. "no-referrer" would make Chromium send "Origin: null" and fail CSRF.
     response["Cache-Control"] = "no-store"
     return response
 
