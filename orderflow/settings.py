@@ -229,9 +229,13 @@ CELERY_BEAT_SCHEDULE = {
     "prune-broker-folder": {"task": "orderflow.housekeeping.prune_broker_folder", "schedule": 3600.0},
     "send-due-booking-notices": {"task": "orderflow.scheduling.send_due_booking_notices", "schedule": 60.0},
     "deliver-due-messages": {"task": "orderflow.notifications.deliver_due_messages", "schedule": 10.0},
+    # Due reminders, rule actions and inactivity checks (automation.schedule), in bounded batches.
+    "sweep-due-jobs": {"task": "orderflow.automation.sweep_due_jobs", "schedule": 30.0},
 }
 # A message a worker took but did not finish within this many seconds (the worker died) is handed out again.
 ORDERFLOW_OUTBOX_CLAIM_TIMEOUT = env_int("ORDERFLOW_OUTBOX_CLAIM_TIMEOUT", 300, minimum=1)
+# Likewise for a scheduled job (a reminder step, a rule action) claimed by the automation sweep.
+ORDERFLOW_JOB_LEASE_SECONDS = env_int("ORDERFLOW_JOB_LEASE_SECONDS", 300, minimum=1)
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -18,8 +18,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("messages/", include("orderflow.notifications.urls")),
+    path("automation/", include("orderflow.automation.urls")),
     path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.client_requests.urls")),
-    path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.backoffice.urls")),
 ]

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orderflow.automation.models import ScheduledJob
 from orderflow.errors import DomainError
@@ -182,3 +183,18 @@ def cancel_jobs(*, key_prefix: str) -> int:
     return ScheduledJob.objects.filter(
         idempotency_key__startswith=key_prefix, status=ScheduledJob.Status.PENDING
     ).update(status=ScheduledJob.Status.CANCELLED, finished_at=timezone.now())
+
+
+@transaction.atomic
+def retry_job(job: ScheduledJob) -> ScheduledJob:
+    """Staff asked to try a failed job again now: it is pending, due now, with a fresh count of attempts."""
+    locked = ScheduledJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != ScheduledJob.Status.FAILED:
+        raise DomainError(_("Only a failed job can be tried again."), code="job_not_failed")
+    locked.status = ScheduledJob.Status.PENDING
+    locked.due_at = timezone.now()
+    locked.attempts = 0
+    locked.finished_at = None
+    locked.save(update_fields=["status", "due_at", "attempts", "finished_at"])
+    dispatch_soon([locked.pk])
+    return locked
