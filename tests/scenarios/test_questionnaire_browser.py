@@ -202,3 +202,36 @@ def test_the_design_review_moves_the_order_by_the_clients_choice(
 
     order.refresh_from_db()
     assert order.stage.name == stage_name
+
+
+def test_staff_build_a_form_reorder_by_drag_and_by_button_and_preview_it(
+    live_server: Any, page: Page, screenshot: Screenshot
+) -> None:
+    UserFactory(role=Role.REP, email="rita@agency.example")
+    _log_in(page, live_server, "rita@agency.example")
+    page.goto(f"{live_server.url}/requests/forms/")
+    page.get_by_label("Name").fill("Kick-off questions")
+    page.get_by_role("button", name="Create and add questions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kick-off questions")
+
+    for kind, label in (("Short text", "Company"), ("Dropdown", "Budget"), ("Long text", "Goals")):
+        page.locator("#id_type").select_option(label=kind)
+        page.locator("#id_label").fill(label)
+        if kind == "Dropdown":
+            page.get_by_label("Choices").fill("Small\nLarge")
+        page.get_by_role("button", name="Add question").click()
+        expect(page.get_by_test_id("question-row").last).to_contain_text(label)
+    rows = page.get_by_test_id("question-row")
+    expect(rows).to_have_count(3)
+
+    page.get_by_role("button", name="Move Goals up").click()
+    expect(rows.nth(1)).to_contain_text("Goals")
+    rows.nth(2).locator(".drag-handle").drag_to(rows.nth(0).locator(".drag-handle"))
+    expect(rows.nth(0)).to_contain_text("Budget")
+    screenshot(page, "builder")
+
+    page.goto(f"{live_server.url}/requests/forms/")
+    expect(page.get_by_test_id("form-library")).to_contain_text("Kick-off questions")
+    page.get_by_role("link", name="Preview").click()
+    expect(page.get_by_label("Budget")).to_be_visible()
+    screenshot(page, "preview")
