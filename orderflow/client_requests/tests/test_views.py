@@ -294,3 +294,39 @@ def test_pending_list_query_count_does_not_grow_with_rows(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_the_order_card_section_costs_the_same_queries_for_one_or_many_requests(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, order: Order, rep: User, client: Client
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(rep)
+    _submitted(starter_forms, send_to_client)
+    url = reverse("client_requests:order-requests", args=[order.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(4):
+        _submitted(starter_forms, send_to_client)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert page.content.decode().count('data-testid="order-request"') == 5
+    assert len(many) == len(few)
+
+
+def test_the_recipient_page_speaks_the_recipients_language(
+    starter_forms: dict[str, FormTemplate], order: Order, rep: User
+) -> None:
+    services.send_request(
+        order,
+        form=starter_forms["review"],
+        recipients=[services.RecipientSpec(name="Joana", email="joana@example.com", language="pt")],
+        by=rep,
+    )
+    from orderflow.client_requests.tests.conftest import token_from_outbox
+
+    response = Client().get(reverse("client_requests:respond", args=[token_from_outbox("joana@example.com")]))
+    assert response.headers["Content-Language"] == "pt"
+    assert '<html lang="pt">' in response.content.decode()
