@@ -83,6 +83,8 @@ def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: Schedul
     kind = action["type"]
     if kind == "send_email":
         return _send_email(action, order=order, run=run, index=int(job.payload["action"]))
+    if kind == "send_request":
+        return _send_request(action, order=order)
     if kind == "move":
         stage = order.pipeline.stages.filter(key=action["stage"]).first()
         if stage is None:
@@ -150,6 +152,23 @@ def _send_email(action: dict[str, Any], *, order: Order, run: RuleRun, index: in
         order_id=order.pk,
     )
     return _("E-mail to %(recipient)s: %(subject)s") % {"recipient": recipient, "subject": subject}
+
+
+def _send_request(action: dict[str, Any], *, order: Order) -> str:
+    """Send the library form named in the action to the order's client (the client requests app's service)."""
+    from orderflow.client_requests.models import FormTemplate
+    from orderflow.client_requests.services import RecipientSpec, send_request
+
+    form = FormTemplate.objects.filter(name=action["form"], is_template=True).order_by("id").first()
+    if form is None:
+        raise PermanentJobError(_("The request form “%(name)s” no longer exists.") % {"name": action["form"]})
+    client = order.client
+    if not client.email:
+        raise PermanentJobError(_("The client has no e-mail address."))
+    message = fill(action.get("message", ""), placeholder_values(order))
+    recipient = RecipientSpec(name=client.name, email=client.email, language=client.language, contact=client)
+    request = send_request(order, form=form, recipients=[recipient], by=None, message=message)
+    return _("Request “%(title)s” sent to %(client)s") % {"title": request.title, "client": client.name}
 
 
 def _next_in_round_robin(role: str) -> User | None:

@@ -39,9 +39,9 @@ TRIGGERS = (
 FUTURE_TRIGGERS = ("bid.deadline_passed",)
 STAGE_TRIGGERS = ("stage.entered", "stage.left", "stage.inactive")
 
-ACTIONS = ("send_email", "move", "assign_owner", "create_task", "add_tag", "webhook")
-# Declared for the client_requests and scheduling apps; refused until their services exist.
-FUTURE_ACTIONS = ("send_request", "send_booking_invitation")
+ACTIONS = ("send_email", "send_request", "move", "assign_owner", "create_task", "add_tag", "webhook")
+# Declared for the scheduling app; refused until it offers a service that sends an invitation.
+FUTURE_ACTIONS = ("send_booking_invitation",)
 
 CONDITION_FIELDS = ("stage", "owner", "tags", "client.language", "client.kind", "client.preferred_channel")
 OPERATORS = ("equals", "not_equals", "in", "not_in", "is_set", "is_empty", "contains")
@@ -257,6 +257,7 @@ class _Checker:
         kind = value.get("type") if isinstance(value, dict) else None
         keys_by_type: dict[str, tuple[str, ...]] = {
             "send_email": ("type", "to", "template", "subject", "body"),
+            "send_request": ("type", "form", "message"),
             "move": ("type", "stage"),
             "assign_owner": ("type", "group"),
             "create_task": ("type", "title", "due_days"),
@@ -266,7 +267,7 @@ class _Checker:
         if kind in FUTURE_ACTIONS:
             self.problem(
                 _join(path, "type"),
-                _("%(type)r is not available yet: it needs the client requests and booking apps")
+                _("%(type)r is not available yet: the booking app does not send invitations by rule")
                 % {"type": kind},
             )
             return dict(value)
@@ -299,6 +300,15 @@ class _Checker:
                         self.problem(_join(path, key), _("missing; give a template or a subject and body"))
                     else:
                         entry[key] = self.messages(entry[key], _join(path, key))
+        elif kind == "send_request":
+            name = self.text(entry.get("form"), _join(path, "form"))
+            if name and not _form_exists(name):
+                self.problem(
+                    _join(path, "form"),
+                    _("there is no request form called “%(name)s” in the library") % {"name": name},
+                )
+            if "message" in entry:
+                self.placeholders(self.text(entry["message"], _join(path, "message")), _join(path, "message"))
         elif kind == "move":
             if "stage" in entry:
                 self.stage(entry["stage"], _join(path, "stage"))
@@ -424,6 +434,12 @@ class _Checker:
             cleaned_steps.append(item)
         entry["steps"] = cleaned_steps
         return entry
+
+
+def _form_exists(name: str) -> bool:
+    from orderflow.client_requests.models import FormTemplate
+
+    return FormTemplate.objects.filter(name=name, is_template=True).exists()
 
 
 def check_rule(

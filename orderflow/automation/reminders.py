@@ -88,6 +88,14 @@ def start_reminders_for(event: OrderEvent) -> list[Reminder]:
         if not sequence.steps or not _sequence_applies(sequence, event, order):
             continue
         awaited = str((event.data or {}).get(sequence.match_key, "")) if sequence.match_key else ""
+        running = Reminder.objects.filter(
+            sequence=sequence,
+            order=order,
+            awaited_id=awaited,
+            status__in=[Reminder.Status.ACTIVE, Reminder.Status.PAUSED],
+        )
+        if awaited and running.exclude(start_event=event).exists():
+            continue  # the same request sent again (resent): its reminders already run
         reminder, created = Reminder.objects.get_or_create(
             sequence=sequence,
             start_event=event,

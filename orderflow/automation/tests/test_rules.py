@@ -323,3 +323,46 @@ def test_a_rule_naming_something_missing_cannot_be_saved(
     assert path == problem[0]
     assert message.startswith(problem[1])
     assert not Rule.objects.exists()
+
+
+def test_a_rule_sends_the_questionnaire_from_the_library_and_its_reminders_start(
+    web_pipeline: Pipeline,
+    client_contact: Contact,
+    questionnaire_reminders: object,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from orderflow.automation.models import Reminder
+    from orderflow.client_requests.services import install_starter_forms
+
+    install_starter_forms(by=None)
+    save_rule(
+        web_pipeline,
+        {
+            "key": "questionnaire",
+            "name": "Send the questionnaire",
+            "trigger": {"kind": "order.created"},
+            "actions": [
+                {"type": "send_request", "form": "Website questionnaire", "message": "Hello {client_name}"},
+            ],
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        order = OrderFactory(pipeline=web_pipeline, client=client_contact)
+
+    [sent] = order.events.filter(kind=OrderEvent.Kind.REQUEST_SENT)
+    assert sent.message == "Website questionnaire"
+    reminder = Reminder.objects.get(order=order)
+    assert reminder.awaited_id == str(sent.data["request"])
+    with pytest.raises(AutomationDefinitionError) as refused:
+        save_rule(
+            web_pipeline,
+            {
+                "key": "other",
+                "name": "Other",
+                "trigger": {"kind": "order.created"},
+                "actions": [{"type": "send_request", "form": "Tax organiser"}],
+            },
+        )
+    assert refused.value.problems == [
+        ("actions[0].form", "there is no request form called “Tax organiser” in the library")
+    ]
