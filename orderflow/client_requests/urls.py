@@ -18,6 +18,7 @@ urlpatterns = [
     path("r/<str:token>/submit/", respond.submit, name="respond-submit"),
     path("requests/", views.pending_list, name="pending-list"),
     path("requests/forms/", views.form_list, name="form-list"),
+    path("requests/forms/starters/", views.form_starters, name="form-starters"),
     path("requests/forms/<int:pk>/", views.form_builder, name="form-builder"),
     path("requests/forms/<int:pk>/preview/", views.form_preview, name="form-preview"),
     path("requests/forms/<int:pk>/questions/", views.question_add, name="question-add"),

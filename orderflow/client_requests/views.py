@@ -82,6 +82,16 @@ def form_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@change_orders
+@require_POST
+def form_starters(request: HttpRequest) -> HttpResponse:
+    """Add seed 000's website questionnaire and design review to the library (once)."""
+    services.install_starter_forms(by=request.user)  # type: ignore[arg-type]
+    messages.success(request, _("The starter forms are in the library."))
+    return redirect("client_requests:form-list")
+
+
 # --- Builder -------------------------------------------------------------------------------------
 
 

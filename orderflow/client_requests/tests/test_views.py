@@ -330,3 +330,14 @@ def test_the_recipient_page_speaks_the_recipients_language(
     response = Client().get(reverse("client_requests:respond", args=[token_from_outbox("joana@example.com")]))
     assert response.headers["Content-Language"] == "pt"
     assert '<html lang="pt">' in response.content.decode()
+
+
+def test_staff_add_the_starter_forms_once(rep: User, client: Client) -> None:
+    client.force_login(rep)
+    for _ in range(2):
+        assert client.post(reverse("client_requests:form-starters")).status_code == 302
+    assert sorted(FormTemplate.objects.values_list("name", flat=True)) == [
+        "Design review",
+        "Website questionnaire",
+    ]
+    assert "Design review" in client.get(reverse("client_requests:form-list")).content.decode()
