@@ -111,7 +111,10 @@ def start_reminders_for(event: OrderEvent) -> list[Reminder]:
 
 
 def stop_reminders_for(event: OrderEvent) -> list[Reminder]:
-    """Stop the order's running reminders that `event` answers, recording REMINDERS_STOPPED for each."""
+    """Stop the order's running reminders that `event` answers, recording REMINDERS_STOPPED for each.
+
+    Closing the order (a won, lost or cancelled stage) stops them all.
+    """
     stopped = []
     running = Reminder.objects.select_related("sequence").filter(
         order_id=event.order_id, status__in=[Reminder.Status.ACTIVE, Reminder.Status.PAUSED]
@@ -129,13 +132,19 @@ def stop_reminders_for(event: OrderEvent) -> list[Reminder]:
             not sequence.match_key
             or str((event.data or {}).get(sequence.match_key, "")) == reminder.awaited_id
         )
-        if not (answered or left_stage):
-            continue
-        reason = (
-            _("Answered: %(event)s") % {"event": event.get_kind_display()}
-            if answered
-            else _("The order left the stage")
+        closed = (
+            event.kind == OrderEvent.Kind.STAGE_CHANGED
+            and event.to_stage is not None
+            and event.to_stage.is_closed
         )
+        if not (answered or left_stage or closed):
+            continue
+        if answered:
+            reason = _("Answered: %(event)s") % {"event": event.get_kind_display()}
+        elif closed:
+            reason = _("The order was closed")
+        else:
+            reason = _("The order left the stage")
         _stop(
             reminder,
             Reminder.Status.ANSWERED if answered else Reminder.Status.STOPPED,

@@ -244,3 +244,22 @@ def test_running_the_same_event_twice_starts_one_reminder(
 
     assert Reminder.objects.filter(order=order).count() == 1
     assert ScheduledJob.objects.filter(kind=ScheduledJob.Kind.REMINDER_STEP).count() == 1
+
+
+def test_cancelling_the_order_stops_its_reminders(
+    web_pipeline: Pipeline,
+    questionnaire_reminders: ReminderSequence,
+    rep: User,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from orderflow.pipelines.services import move_order
+
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+    _send_request(order, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        move_order(order, web_pipeline.stages.get(key="cancelled"), by=rep)
+
+    reminder = Reminder.objects.get(order=order)
+    assert (reminder.status, reminder.stopped_reason) == (Reminder.Status.STOPPED, "The order was closed")
+    assert not ScheduledJob.objects.filter(status=ScheduledJob.Status.PENDING).exists()
