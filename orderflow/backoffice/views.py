@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderflow.accounts.models import Contact
+from orderflow.automation.reminders import next_reminder_for
 from orderflow.backoffice.forms import MoveOrderForm, OrderCreateForm, OrderDetailsForm, TaskForm
 from orderflow.errors import DomainError
 from orderflow.notifications.catcher import read_caught_mail
+from orderflow.notifications.selectors import messages_for_order
 from orderflow.pipelines import selectors
 from orderflow.pipelines.custom_fields import CustomFieldError, display_value
 from orderflow.pipelines.models import Order, StaffTask
@@ -65,12 +67,16 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 
 def _order_card_context(order: Order, **extra: Any) -> dict[str, Any]:
+    tasks = list(selectors.tasks_of_order(order))
     return {
         "order": order,
         "events": selectors.order_timeline(order),
         "move_form": extra.pop("move_form", None) or MoveOrderForm(order=order),
         "field_rows": _field_rows(order),
-        "tasks": selectors.tasks_of_order(order),
+        "tasks": tasks,
+        "open_tasks": [task for task in tasks if not task.is_done][:3],
+        "next_reminder": next_reminder_for(order),
+        "messages_sent": messages_for_order(order)[:10],
         "task_form": extra.pop("task_form", None) or TaskForm(initial={"assignee": order.owner_id}),
         **extra,
     }
