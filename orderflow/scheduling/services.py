@@ -15,11 +15,13 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from orderflow.accounts.models import User
 from orderflow.errors import DomainError
+from orderflow.notifications.services import queue_email
 from orderflow.pipelines.models import Order, OrderEvent, StaffTask
 from orderflow.pipelines.services import (
     StageGuardError,
@@ -115,6 +117,44 @@ def invite_to_book(
         created_by=by,
     )
     return invitation, token
+
+
+@transaction.atomic
+def send_booking_invitation(
+    order: Order, booking_type: BookingType, *, by: User | None, now: datetime.datetime | None = None
+) -> tuple[BookingInvitation, str]:
+    """Create a booking link and e-mail it to the order's client (queued; sent by a worker after commit).
+
+    For staff (the calendar's invite form) and automation rules alike. Returns the invitation and
+    the link's full URL. A client without an e-mail address gets no e-mail; staff pass the link on.
+    """
+    invitation, token = invite_to_book(order, booking_type, by=by, now=now)
+    link = settings.BASE_URL + reverse("scheduling:book", args=[token])
+    client = order.client
+    if client.email:
+        zone = availability.zone_of(client.time_zone)
+        with translation.override(client.language):
+            subject = _("Please pick a time for our call")
+            body = _(
+                "Hello %(name)s,\n\nplease pick a time for our call (%(call)s) about order %(reference)s:\n"
+                "%(link)s\n\nThe link works until %(expires)s."
+            ) % {
+                "name": client.name,
+                "call": booking_type.name,
+                "reference": order.reference,
+                "link": link,
+                "expires": invitation.expires_at.astimezone(zone).strftime("%Y-%m-%d"),
+            }
+        queue_email(
+            key=f"booking-invitation:{invitation.pk}",
+            recipient=client.email,
+            subject=subject,
+            body_text=body,
+            language=client.language,
+            contact=client,
+            order_id=order.pk,
+        )
+    return invitation, link
 
 
 @transaction.atomic

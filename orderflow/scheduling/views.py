@@ -7,7 +7,6 @@ import zoneinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orderflow.accounts.models import User
 from orderflow.errors import DomainError
-from orderflow.notifications.services import queue_email
 from orderflow.scheduling import calendar_files, selectors, services
 from orderflow.scheduling.forms import (
     DateOverrideForm,
@@ -268,7 +266,7 @@ def staff_calendar(request: HttpRequest) -> HttpResponse:
     monday = _monday(_parse_day(request.GET.get("week")) or today)
     feed = getattr(user, "calendar_feed", None)
     feed_url = (
-        settings.BASE_URL + reverse("scheduling:feed", args=[services.feed_token(feed)])
+        request.build_absolute_uri(reverse("scheduling:feed", args=[services.feed_token(feed)]))
         if feed is not None
         else ""
     )
@@ -320,7 +318,7 @@ def invite(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         order = form.cleaned_data["order"]
         try:
-            invitation, token = services.invite_to_book(
+            _invitation, link = services.send_booking_invitation(
                 order,
                 form.cleaned_data["booking_type"],
                 by=request.user,  # type: ignore[arg-type]
@@ -328,31 +326,6 @@ def invite(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("scheduling:staff-calendar")
-        link = settings.BASE_URL + reverse("scheduling:book", args=[token])
-        client = order.client
-        if client.email:
-            with translation.override(client.language):
-                queue_email(
-                    key=f"booking-invitation:{invitation.pk}",
-                    recipient=client.email,
-                    subject=_("Please pick a time for our call"),
-                    body_text=_(
-                        "Hello %(name)s,\n\nplease pick a time for our call (%(call)s) about order %(reference)s:\n"
-                        "%(link)s\n\nThe link works until %(expires)s."
-                    )
-                    % {
-                        "name": client.name,
-                        "call": invitation.booking_type.name,
-                        "reference": order.reference,
-                        "link": link,
-                        "expires": invitation.expires_at.astimezone(
-                            selectors.availability.zone_of(client.time_zone)
-                        ).strftime("%Y-%m-%d"),
-                    },
-                    language=client.language,
-                    contact=client,
-                    order_id=order.pk,
-                )
         messages.success(
             request,
             _("Booking link for %(reference)s: %(link)s") % {"reference": order.reference, "link": link},

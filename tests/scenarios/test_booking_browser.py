@@ -21,7 +21,7 @@ from orderflow.accounts.roles import Role
 from orderflow.pipelines.models import Order
 from orderflow.scheduling import services
 from orderflow.scheduling.models import Booking, BookingType, WeeklyHours
-from tests.factories import ContactFactory, OrderFactory, PipelineFactory, UserFactory
+from tests.factories import TEST_PASSWORD, ContactFactory, OrderFactory, PipelineFactory, UserFactory
 from tests.fixtures.browser import DESKTOP, Screenshot
 from tests.fixtures.smtp import SmtpServer
 
@@ -129,3 +129,49 @@ def test_client_in_new_york_books_a_call_with_a_rep_in_lisbon(
     expect(page.get_by_text("We did not recognise that time zone")).to_be_visible()
     expect(page.get_by_label("Times are shown in this time zone")).to_have_value("UTC")
     screenshot(page, "change-time-unknown-zone")
+
+
+def test_rep_sees_the_call_in_their_week_invites_and_subscribes(
+    live_server: object, page: Page, screenshot: Screenshot
+) -> None:
+    rep = UserFactory(
+        role=Role.REP, email="rita@agency.example", full_name="Rita Rep", time_zone="Europe/Lisbon"
+    )
+    for weekday in range(5):
+        WeeklyHours.objects.create(
+            staff=rep, weekday=weekday, starts=datetime.time(9), ends=datetime.time(17)
+        )
+    pipeline = PipelineFactory()
+    order: Order = OrderFactory(
+        pipeline=pipeline, client=ContactFactory(name="Ana Baker"), owner=rep, stage="questionnaire-received"
+    )
+    call_type = BookingType.objects.create(name="Questionnaire review call", days_ahead=400)
+    invitation, _token = services.invite_to_book(order, call_type, by=rep)
+    services.book_slot(invitation, CALL_UTC, client_time_zone="America/New_York")
+    second: Order = OrderFactory(pipeline=pipeline, client=ContactFactory(name="Boris Client"), owner=rep)
+
+    page.goto(f"{live_server}/accounts/login/")
+    page.get_by_label("E-mail").fill("rita@agency.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Calendar").click()
+    page.goto(f"{live_server}/calendar/?week=2027-03-15")
+    tuesday = page.get_by_role("region", name="Tuesday 16 March")
+    expect(tuesday).to_contain_text("14:00\u201314:30")  # Lisbon wall clock (WET)
+    expect(tuesday).to_contain_text("Ana Baker")
+    screenshot(page, "week")
+
+    page.get_by_label("Order number").fill(second.reference)
+    page.get_by_role("button", name="Send booking link").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Booking link for {second.reference}")
+
+    page.get_by_role("button", name="Make my calendar address").click()
+    feed_url = page.get_by_label("Calendar address").input_value()
+    feed = page.request.get(feed_url)
+    assert feed.ok
+    event = icalendar.Calendar.from_ical(feed.body()).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == CALL_UTC
+
+    page.get_by_role("link", name="My hours").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My hours for calls")
+    screenshot(page, "hours")

@@ -228,3 +228,13 @@ def test_link_tokens_are_unguessable_and_only_their_hash_is_stored(order, call_t
     assert token not in (invitation.token_hash, invitation.salt)
     assert services.invitation_token(invitation) == token
     assert services.hash_token(token) == invitation.token_hash
+
+
+def test_sending_an_invitation_emails_the_client_the_link_once(order, call_type):
+    from orderflow.notifications.models import OutboxMessage
+
+    invitation, link = services.send_booking_invitation(order, call_type, by=None, now=NOW)
+    assert link.endswith(f"/book/{services.invitation_token(invitation)}/")
+    message = OutboxMessage.objects.get(idempotency_key=f"booking-invitation:{invitation.pk}")
+    assert message.recipient == "ana@example.com"
+    assert link in message.body_text
