@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from orderflow.accounts.models import Organisation
 from orderflow.client_requests import selectors, services
-from orderflow.client_requests.definitions import QuestionType, is_visible
+from orderflow.client_requests.definitions import QuestionType, display_answer, is_visible
 from orderflow.client_requests.models import Recipient
 from orderflow.errors import DomainError
 
@@ -78,6 +78,7 @@ def question_item(
         "value": value,
         "values": value if isinstance(value, list) else ([] if value is None else [str(value)]),
         "text": "" if value is None else str(value),
+        "display": display_answer(question, value),
         "files": files.get(question["key"], []),
         "is_visible": is_visible(question, answers),
         "error": error,

@@ -82,6 +82,10 @@ def test_client_answers_the_questionnaire_in_two_visits_and_the_order_moves(
     expect(page.get_by_test_id("request-status")).to_have_text("Waiting for an answer")
     request = ClientRequest.objects.get()
     link = _link_from_mail(smtp_delivery, "ana@bakery.example", 1)
+    page.get_by_role("link", name="Requests", exact=True).click()
+    expect(page.get_by_test_id("pending-requests")).to_contain_text("Website questionnaire")
+    expect(page.get_by_test_id("age")).to_have_text("0 days")
+    screenshot(page, "pending")
 
     # The client opens the e-mailed link in a fresh browser (no login) and answers half.
     first_visit = browser.new_context(viewport=PHONE)
@@ -140,6 +144,10 @@ def test_client_answers_the_questionnaire_in_two_visits_and_the_order_moves(
     assert download.status == 200
     assert download.body() == PNG
     pdf_url = section.get_by_test_id("export-pdf").get_attribute("href") or ""
+    page.goto(f"{live_server.url}/requests/{request.pk}/")
+    expect(page.get_by_test_id("request-status")).to_have_text("Answered")
+    expect(page.get_by_test_id("answers")).to_contain_text("hello@bakery.pt")
+    screenshot(page, "request-detail")
     pdf = page.request.get(f"{live_server.url}{pdf_url}")
     assert pdf.status == 200
     assert pdf.headers["content-type"] == "application/pdf"
