@@ -241,3 +241,22 @@ def test_staff_edit_their_hours(client, lisbon_rep):
         url, {"kind": "override", "override-date": "2027-03-16", "override-starts": "", "override-ends": ""}
     )
     assert lisbon_rep.date_overrides.get().starts is None
+
+
+def test_booking_page_queries_do_not_grow_with_bookings(client, token, order, call_type, frozen):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("scheduling:book", args=[token]) + "?tz=America/New_York&from=2027-03-15"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    few = count()
+    for hour in range(9, 15):
+        extra = OrderFactory(pipeline=order.pipeline, client=order.client, owner=order.owner)
+        other, _token = services.invite_to_book(extra, call_type, by=None, now=NOW)
+        services.book_slot(other, at(f"2027-03-17T{hour:02d}:00+00:00"), client_time_zone="UTC", now=NOW)
+    assert count() == few
