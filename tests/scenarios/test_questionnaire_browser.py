@@ -28,6 +28,8 @@ from tests.fixtures.smtp import SmtpServer
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 LINK = re.compile(r"https?://\S+/r/[A-Za-z0-9_-]+/")
+# Generous waits for answers to save and pages to swap: CI runs the browser tests beside many others.
+SLOW = 20_000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
 
 
@@ -52,7 +54,7 @@ def _log_in(page: Page, live_server: Any, email: str) -> None:
 
 
 def _wait_saved(page: Page, key: str) -> None:
-    expect(page.locator(f"#status-{key}")).to_have_text("Saved")
+    expect(page.locator(f"#status-{key}")).to_have_text("Saved", timeout=SLOW)
 
 
 def test_client_answers_the_questionnaire_in_two_visits_and_the_order_moves(
@@ -119,10 +121,10 @@ def test_client_answers_the_questionnaire_in_two_visits_and_the_order_moves(
     _wait_saved(client_page, "style")
     logo: FilePayload = {"name": "logo.png", "mimeType": "image/png", "buffer": PNG}
     client_page.get_by_label("Your logo").set_input_files(files=[logo])
-    expect(client_page.get_by_test_id("file-list")).to_contain_text("logo.png")
+    expect(client_page.get_by_test_id("file-list")).to_contain_text("logo.png", timeout=SLOW)
     screenshot(client_page, "answered")
     client_page.get_by_test_id("submit").click()
-    expect(client_page.get_by_test_id("submitted-note")).to_contain_text("Thank you")
+    expect(client_page.get_by_test_id("submitted-note")).to_contain_text("Thank you", timeout=SLOW)
     screenshot(client_page, "thank-you")
     second_visit.close()
 
@@ -205,7 +207,7 @@ def test_the_design_review_moves_the_order_by_the_clients_choice(
     _wait_saved(client_page, "rating")
     screenshot(client_page, f"review-{decision.lower()}")
     client_page.get_by_test_id("submit").click()
-    expect(client_page.get_by_test_id("submitted-note")).to_be_visible()
+    expect(client_page.get_by_test_id("submitted-note")).to_be_visible(timeout=SLOW)
     context.close()
 
     order.refresh_from_db()
@@ -228,14 +230,14 @@ def test_staff_build_a_form_reorder_by_drag_and_by_button_and_preview_it(
         if kind == "Dropdown":
             page.get_by_label("Choices").fill("Small\nLarge")
         page.get_by_role("button", name="Add question").click()
-        expect(page.get_by_test_id("question-row").last).to_contain_text(label)
+        expect(page.get_by_test_id("question-row").last).to_contain_text(label, timeout=SLOW)
     rows = page.get_by_test_id("question-row")
     expect(rows).to_have_count(3)
 
     page.get_by_role("button", name="Move Goals up").click()
-    expect(rows.nth(1)).to_contain_text("Goals")
+    expect(rows.nth(1)).to_contain_text("Goals", timeout=SLOW)
     rows.nth(2).locator(".drag-handle").drag_to(rows.nth(0).locator(".drag-handle"))
-    expect(rows.nth(0)).to_contain_text("Budget")
+    expect(rows.nth(0)).to_contain_text("Budget", timeout=SLOW)
     screenshot(page, "builder")
 
     page.goto(f"{live_server.url}/requests/forms/")
