@@ -8,6 +8,7 @@ step at a time; sending a step schedules the next, and the last one gives the ow
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderflow.accounts.business_calendar import BusinessCalendar
+from orderflow.accounts.models import Organisation
 from orderflow.automation.messages import fill, in_language, placeholder_values
 from orderflow.automation.models import Reminder, ReminderSequence, ScheduledJob
 from orderflow.automation.schedule import cancel_jobs, dispatch_soon, handles, schedule_job
@@ -327,7 +329,7 @@ class NextReminder:
 
 
 def next_reminder_for(order: Order) -> NextReminder | None:
-    """The order's soonest pending reminder step, or None. One query."""
+    """The order's soonest pending reminder step, or None; due is in the organisation's zone. Two queries."""
     reminder = (
         Reminder.objects.select_related("sequence")
         .filter(order=order, status=Reminder.Status.ACTIVE, next_due_at__isnull=False)
@@ -336,7 +338,7 @@ def next_reminder_for(order: Order) -> NextReminder | None:
     )
     if reminder is None or reminder.next_due_at is None:
         return None
-    zone = BusinessCalendar.of_organisation().zone
+    zone = zoneinfo.ZoneInfo(Organisation.current().time_zone)
     return NextReminder(
         reminder=reminder,
         step=reminder.next_step + 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from typing import Any
 
 import pytest
 import time_machine
@@ -171,6 +172,7 @@ def test_answering_after_the_second_reminder_cancels_the_rest(
 
 
 def test_the_order_card_says_which_reminder_is_next_and_when(
+    django_assert_num_queries: Any,
     web_pipeline: Pipeline,
     questionnaire_reminders: ReminderSequence,
     client_contact: Contact,
@@ -184,7 +186,8 @@ def test_the_order_card_says_which_reminder_is_next_and_when(
     with time_machine.travel(datetime.datetime(2026, 12, 3, 9, 0, tzinfo=NEW_YORK), tick=False):
         _sweep(django_capture_on_commit_callbacks)
 
-    upcoming = next_reminder_for(order)
+    with django_assert_num_queries(2):
+        upcoming = next_reminder_for(order)
 
     assert upcoming is not None
     assert (upcoming.step, upcoming.steps) == (2, 4)
