@@ -85,6 +85,20 @@ def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: Schedul
         return _send_email(action, order=order, run=run, index=int(job.payload["action"]))
     if kind == "send_request":
         return _send_request(action, order=order)
+    if kind == "send_booking_invitation":
+        from orderflow.scheduling.models import BookingType
+        from orderflow.scheduling.services import send_booking_invitation
+
+        booking_type = BookingType.objects.filter(name=action["booking_type"]).order_by("id").first()
+        if booking_type is None:
+            raise PermanentJobError(
+                _("The kind of call “%(name)s” no longer exists.") % {"name": action["booking_type"]}
+            )
+        send_booking_invitation(order, booking_type, by=None)
+        return _("Booking link for “%(call)s” sent to %(client)s") % {
+            "call": booking_type.name,
+            "client": order.client.name,
+        }
     if kind == "move":
         stage = order.pipeline.stages.filter(key=action["stage"]).first()
         if stage is None:

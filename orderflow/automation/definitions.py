@@ -39,9 +39,17 @@ TRIGGERS = (
 FUTURE_TRIGGERS = ("bid.deadline_passed",)
 STAGE_TRIGGERS = ("stage.entered", "stage.left", "stage.inactive")
 
-ACTIONS = ("send_email", "send_request", "move", "assign_owner", "create_task", "add_tag", "webhook")
-# Declared for the scheduling app; refused until it offers a service that sends an invitation.
-FUTURE_ACTIONS = ("send_booking_invitation",)
+ACTIONS = (
+    "send_email",
+    "send_request",
+    "send_booking_invitation",
+    "move",
+    "assign_owner",
+    "create_task",
+    "add_tag",
+    "webhook",
+)
+FUTURE_ACTIONS: tuple[str, ...] = ()
 
 CONDITION_FIELDS = ("stage", "owner", "tags", "client.language", "client.kind", "client.preferred_channel")
 OPERATORS = ("equals", "not_equals", "in", "not_in", "is_set", "is_empty", "contains")
@@ -258,6 +266,7 @@ class _Checker:
         keys_by_type: dict[str, tuple[str, ...]] = {
             "send_email": ("type", "to", "template", "subject", "body"),
             "send_request": ("type", "form", "message"),
+            "send_booking_invitation": ("type", "booking_type"),
             "move": ("type", "stage"),
             "assign_owner": ("type", "group"),
             "create_task": ("type", "title", "due_days"),
@@ -309,6 +318,13 @@ class _Checker:
                 )
             if "message" in entry:
                 self.placeholders(self.text(entry["message"], _join(path, "message")), _join(path, "message"))
+        elif kind == "send_booking_invitation":
+            name = self.text(entry.get("booking_type"), _join(path, "booking_type"))
+            if name and not _booking_type_exists(name):
+                self.problem(
+                    _join(path, "booking_type"),
+                    _("there is no kind of call called “%(name)s”") % {"name": name},
+                )
         elif kind == "move":
             if "stage" in entry:
                 self.stage(entry["stage"], _join(path, "stage"))
@@ -440,6 +456,12 @@ def _form_exists(name: str) -> bool:
     from orderflow.client_requests.models import FormTemplate
 
     return FormTemplate.objects.filter(name=name, is_template=True).exists()
+
+
+def _booking_type_exists(name: str) -> bool:
+    from orderflow.scheduling.models import BookingType
+
+    return BookingType.objects.filter(name=name).exists()
 
 
 def check_rule(

@@ -366,3 +366,43 @@ def test_a_rule_sends_the_questionnaire_from_the_library_and_its_reminders_start
     assert refused.value.problems == [
         ("actions[0].form", "there is no request form called “Tax organiser” in the library")
     ]
+
+
+def test_a_rule_sends_a_booking_invitation_when_the_questionnaire_is_received(
+    web_pipeline: Pipeline,
+    rep: User,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from orderflow.scheduling.models import BookingInvitation, BookingType
+
+    BookingType.objects.create(name="Review call", duration_minutes=30)
+    save_rule(
+        web_pipeline,
+        {
+            "key": "invite",
+            "name": "Invite to the review call",
+            "trigger": {"kind": "stage.entered", "stage": "questionnaire-received"},
+            "actions": [{"type": "send_booking_invitation", "booking_type": "Review call"}],
+        },
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+
+    _move(order, "questionnaire-received", rep, django_capture_on_commit_callbacks)
+
+    assert BookingInvitation.objects.filter(order=order).count() == 1
+    assert OutboxMessage.objects.filter(order=order, subject="Please pick a time for our call").exists()
+    assert RuleRun.objects.get().outcome == RuleRun.Outcome.ACTED
+    with pytest.raises(AutomationDefinitionError) as refused:
+        save_rule(
+            web_pipeline,
+            {
+                "key": "bad",
+                "name": "Bad",
+                "trigger": {"kind": "order.created"},
+                "actions": [{"type": "send_booking_invitation", "booking_type": "Site visit"}],
+            },
+        )
+    assert refused.value.problems == [
+        ("actions[0].booking_type", "there is no kind of call called “Site visit”")
+    ]
