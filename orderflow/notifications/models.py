@@ -78,6 +78,7 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["status", "deliver_after"], name="notifications_outbox_due"),
             models.Index(fields=["order", "-created_at"], name="notifications_outbox_order"),
+            models.Index(fields=["status", "dispatched_at"], name="notifications_outbox_inflight"),
         ]
         constraints = [
             models.CheckConstraint(

