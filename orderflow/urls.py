@@ -21,6 +21,5 @@ urlpatterns = [
     path("automation/", include("orderflow.automation.urls")),
     path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.client_requests.urls")),
-    path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.backoffice.urls")),
 ]
