@@ -44,29 +44,34 @@ class MaildirHandler:
 
 
 def read_caught_mail(*, limit: int = 100, directory: Path | None = None) -> list[CaughtMail]:
-    """Newest first. An empty list when the catcher never ran."""
-    folder = directory or settings.MAIL_CATCHER_DIR
-    if not Path(folder).exists():
+    """The newest `limit` messages, newest first. An empty list when the catcher never ran.
+
+    Only the newest files are parsed (by their time in the Maildir), so the page stays quick however
+    much mail the catcher has kept.
+    """
+    folder = Path(directory or settings.MAIL_CATCHER_DIR)
+    if not folder.exists():
         return []
-    box = mailbox.Maildir(str(folder), create=False)
-    mails: list[CaughtMail] = []
-    for key in box.iterkeys():
-        parsed = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        body_part = parsed.get_body(preferencelist=("plain", "html"))
-        try:
-            date = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
-        except (TypeError, ValueError):
-            date = None
-        mails.append(
-            CaughtMail(
-                key=key,
-                sender=str(parsed["From"] or ""),
-                to=str(parsed["To"] or parsed["X-Envelope-To"] or ""),
-                subject=str(parsed["Subject"] or ""),
-                date=date,
-                body=body_part.get_content() if body_part is not None else "",
-            )
-        )
+    files = [path for sub in ("new", "cur") if (folder / sub).is_dir() for path in (folder / sub).iterdir()]
+    newest = sorted(files, key=lambda path: path.stat().st_mtime_ns, reverse=True)[:limit]
+    mails = [_caught(path) for path in newest]
     mails.sort(key=lambda m: m.date or datetime.min.replace(tzinfo=UTC), reverse=True)
-    return mails[:limit]
+    return mails
+
+
+def _caught(path: Path) -> CaughtMail:
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    body_part = parsed.get_body(preferencelist=("plain", "html"))
+    try:
+        date = parsedate_to_datetime(parsed["Date"]) if parsed["Date"] else None
+    except (TypeError, ValueError):
+        date = None
+    return CaughtMail(
+        key=path.name,
+        sender=str(parsed["From"] or ""),
+        to=str(parsed["To"] or parsed["X-Envelope-To"] or ""),
+        subject=str(parsed["Subject"] or ""),
+        date=date,
+        body=body_part.get_content() if body_part is not None else "",
+    )
