@@ -38,9 +38,13 @@ _ORDER_WORK = [
     "notifications.change_outboxmessage",
 ]
 
+# Managers and admins steer the business with the pipeline reports; reps work orders one at a time.
+_REPORTS = ["pipelines.view_order_reports"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: [
         *_ORDER_WORK,
+        *_REPORTS,
         "pipelines.add_pipeline",
         "pipelines.change_pipeline",
         "pipelines.delete_pipeline",
@@ -60,7 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.add_appriseendpoint",
         "notifications.change_appriseendpoint",
     ],
-    Role.MANAGER: [*_ORDER_WORK, "pipelines.delete_order", "accounts.view_user"],
+    Role.MANAGER: [*_ORDER_WORK, *_REPORTS, "pipelines.delete_order", "accounts.view_user"],
     Role.REP: list(_ORDER_WORK),
     Role.CONTRACTOR: [],
     Role.CLIENT: [],

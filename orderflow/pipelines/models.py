@@ -66,6 +66,10 @@ class Stage(models.Model):
     client_description = models.CharField(_("what it means for the client"), max_length=300, blank=True)
     # {"pt": "...", "ru": "..."}: the client label in other languages; English is client_label.
     client_label_translations = models.JSONField(_("label in other languages"), default=dict, blank=True)
+    # {"pt": "...", "ru": "..."}: the client description in other languages; English is client_description.
+    client_description_translations = models.JSONField(
+        _("description in other languages"), default=dict, blank=True
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.OPEN)
     color = models.CharField(_("colour"), max_length=7, default="#64748b", validators=[color_validator])
@@ -110,6 +114,15 @@ class Stage(models.Model):
         """The label in `language` if the pipeline gives one, else the English client label."""
         translated = (self.client_label_translations or {}).get(language)
         return str(translated) if translated else self.label_for_client
+
+    def description_for_client_in(self, language: str) -> str:
+        """The client description in `language` if the pipeline gives one, else the English one ("" if none)."""
+        translated = (self.client_description_translations or {}).get(language)
+        return str(translated) if translated else self.client_description
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a timeline event keeps of the stage, so it stays readable after the stage is deleted."""
+        return {"id": self.pk, "key": self.key, "name": self.name}
 
     @property
     def is_closed(self) -> bool:
@@ -196,13 +209,18 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
-        permissions = [("move_order", "Can move an order to another stage")]
+        permissions = [
+            ("move_order", "Can move an order to another stage"),
+            ("view_order_reports", "Can see the pipeline reports (funnel, time in stage)"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["pipeline", "number"], name="pipelines_order_number_unique"),
         ]
         indexes = [
             models.Index(fields=["pipeline", "stage", "-stage_entered_at"], name="pipelines_order_board"),
             models.Index(fields=["client"], name="pipelines_order_client"),
+            # The funnel report: the orders a pipeline opened in a period.
+            models.Index(fields=["pipeline", "created_at"], name="pipelines_order_opened"),
         ]
 
     def __str__(self) -> str:
@@ -262,7 +280,11 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["order", "created_at"], name="pipelines_event_timeline")]
+        indexes = [
+            models.Index(fields=["order", "created_at"], name="pipelines_event_timeline"),
+            # The time-in-stage report: moves out of a pipeline's stages in a period.
+            models.Index(fields=["from_stage", "created_at"], name="pipelines_event_left_stage"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.order_id})"
@@ -271,6 +293,23 @@ class OrderEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValidationError("Order events are append-only and cannot be changed.")
         super().save(*args, **kwargs)
+
+    @property
+    def from_stage_name(self) -> str:
+        """The stage the order left: its current name, or the name kept when the event was recorded."""
+        if self.from_stage is not None:
+            return self.from_stage.name
+        data = self.data or {}
+        kept = data.get("from_stage") or data.get("deleted_stage") or {}
+        return str(kept.get("name", "")) if isinstance(kept, dict) else ""
+
+    @property
+    def to_stage_name(self) -> str:
+        """The stage the order entered: its current name, or the name kept when the event was recorded."""
+        if self.to_stage is not None:
+            return self.to_stage.name
+        kept = (self.data or {}).get("to_stage") or {}
+        return str(kept.get("name", "")) if isinstance(kept, dict) else ""
 
 
 class StaffTask(models.Model):
