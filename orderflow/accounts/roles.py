@@ -40,11 +40,14 @@ _ORDER_WORK = [
 
 # Managers and admins steer the business with the pipeline reports; reps work orders one at a time.
 _REPORTS = ["pipelines.view_order_reports"]
+# Marking anyone's task done (everyone may tick off the tasks they were given or gave).
+_ANY_TASK = ["pipelines.change_stafftask"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: [
         *_ORDER_WORK,
         *_REPORTS,
+        *_ANY_TASK,
         "pipelines.add_pipeline",
         "pipelines.change_pipeline",
         "pipelines.delete_pipeline",
@@ -64,7 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.add_appriseendpoint",
         "notifications.change_appriseendpoint",
     ],
-    Role.MANAGER: [*_ORDER_WORK, *_REPORTS, "pipelines.delete_order", "accounts.view_user"],
+    Role.MANAGER: [*_ORDER_WORK, *_REPORTS, *_ANY_TASK, "pipelines.delete_order", "accounts.view_user"],
     Role.REP: list(_ORDER_WORK),
     Role.CONTRACTOR: [],
     Role.CLIENT: [],

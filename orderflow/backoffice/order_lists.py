@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,8 +21,8 @@ from django.views.decorators.http import require_POST
 from orderflow.accounts.models import User
 from orderflow.errors import DomainError
 from orderflow.pipelines import selectors
-from orderflow.pipelines.models import Order, Pipeline, SavedView, Stage, Tag
-from orderflow.pipelines.services import move_order
+from orderflow.pipelines.models import Pipeline, SavedView, Stage, Tag
+from orderflow.pipelines.services import BulkMoveResult, move_orders, save_view
 
 PAGE_SIZE = 50
 # At most this many orders in one bulk move: a page of the list, with room to spare.
@@ -138,31 +136,6 @@ class OrderFilterForm(forms.Form):
         return sum(1 for key in keys if data.get(key) not in (None, "", [], False))
 
 
-@dataclass
-class BulkMoveResult:
-    """What a bulk move did: the orders moved, and each one refused with the reason (none are dropped)."""
-
-    to_stage: Stage
-    moved: list[Order] = field(default_factory=list)
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (reference or id, reason)
-
-
-def move_orders(orders: Iterable[Order], to_stage: Stage, *, by: User, reason: str = "") -> BulkMoveResult:
-    """Move each order through move_order, one transaction each, so one refusal never undoes the others.
-
-    Belongs with the pipelines services once it is needed outside this list (the API, rules).
-    """
-    result = BulkMoveResult(to_stage=to_stage)
-    for order in orders:
-        try:
-            move_order(order, to_stage, by=by, reason=reason)
-        except DomainError as error:
-            result.refused.append((order.reference, error.message))
-        else:
-            result.moved.append(order)
-    return result
-
-
 def _staff(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)  # login_required ran first
@@ -269,22 +242,6 @@ class SavedViewForm(forms.Form):
     query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
 
 
-def save_view(*, owner: User, name: str, query: str, is_shared: bool) -> SavedView:
-    """Save the list's filters under `name`; saving again under the same name replaces them.
-
-    Belongs with the pipelines services once saved views are written from elsewhere too.
-    """
-    clean_query = canonical_query(QueryDict(query))
-    try:
-        with transaction.atomic():
-            view, _created = SavedView.objects.update_or_create(
-                owner=owner, name=name.strip(), defaults={"query": clean_query, "is_shared": is_shared}
-            )
-    except IntegrityError:  # the same name saved twice at once: the other request won
-        view = SavedView.objects.get(owner=owner, name=name.strip())
-    return view
-
-
 def _list_url(query: str) -> str:
     url = reverse("backoffice:order-list")
     return f"{url}?{query}" if query else url
@@ -300,12 +257,16 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
         return redirect(_list_url(query))
-    view = save_view(
-        owner=_staff(request),
-        name=form.cleaned_data["name"],
-        query=form.cleaned_data["query"],
-        is_shared=form.cleaned_data["is_shared"],
-    )
+    try:
+        view = save_view(
+            owner=_staff(request),
+            name=form.cleaned_data["name"],
+            query=canonical_query(QueryDict(form.cleaned_data["query"])),
+            is_shared=form.cleaned_data["is_shared"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(_list_url(query))
     messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
     return redirect(_list_url(view.query))
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,7 @@ from orderflow.notifications.catcher import read_caught_mail
 from orderflow.notifications.selectors import messages_for_order
 from orderflow.pipelines import selectors
 from orderflow.pipelines.custom_fields import CustomFieldError, display_value
-from orderflow.pipelines.models import Order, StaffTask
+from orderflow.pipelines.models import FieldDefinition, Order, StaffTask
 from orderflow.pipelines.services import (
     complete_task,
     create_order,
@@ -31,6 +32,8 @@ from orderflow.pipelines.services import (
     move_order,
     update_order,
 )
+
+MY_TASKS_PAGE_SIZE = 50
 
 
 @login_required
@@ -68,11 +71,12 @@ def order_create(request: HttpRequest) -> HttpResponse:
 
 def _order_card_context(order: Order, **extra: Any) -> dict[str, Any]:
     tasks = list(selectors.tasks_of_order(order))
+    definitions = list(order.pipeline.fields.all())
     return {
         "order": order,
-        "events": selectors.order_timeline(order),
+        "events": selectors.order_timeline(order, definitions=definitions),
         "move_form": extra.pop("move_form", None) or MoveOrderForm(order=order),
-        "field_rows": _field_rows(order),
+        "field_rows": _field_rows(order, definitions),
         "tasks": tasks,
         "open_tasks": [task for task in tasks if not task.is_done][:3],
         "next_reminder": next_reminder_for(order),
@@ -82,9 +86,11 @@ def _order_card_context(order: Order, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _field_rows(order: Order) -> list[tuple[str, str]]:
+def _field_rows(order: Order, definitions: list[FieldDefinition] | None = None) -> list[tuple[str, str]]:
     values = order.fields or {}
-    return [(d.label, display_value(d, values.get(d.key))) for d in order.pipeline.fields.all()]
+    if definitions is None:
+        definitions = list(order.pipeline.fields.all())
+    return [(d.label, display_value(d, values.get(d.key))) for d in definitions]
 
 
 def _staff_order(request: HttpRequest, pk: int) -> Order:
@@ -222,10 +228,14 @@ def order_task_create(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("pipelines.change_order", raise_exception=True)
 @require_POST
 def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tick a task off; someone else's task is refused with the reason, shown as a message."""
     task = get_object_or_404(StaffTask.objects.select_related("order"), pk=pk)
     if task.order_id is not None:
         _staff_order(request, task.order_id)  # the task's order must be visible to this user
-    complete_task(task, by=request.user)  # type: ignore[arg-type]
+    try:
+        complete_task(task, by=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
@@ -235,11 +245,16 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("pipelines.view_order", raise_exception=True)
 def my_tasks(request: HttpRequest) -> HttpResponse:
+    """The user's open tasks, soonest due first, a page at a time; then the last few done."""
+    page = Paginator(selectors.open_tasks_for(request.user), MY_TASKS_PAGE_SIZE).get_page(  # type: ignore[arg-type]
+        request.GET.get("page")
+    )
     return render(
         request,
         "backoffice/my_tasks.html",
         {
-            "open_tasks": selectors.open_tasks_for(request.user),  # type: ignore[arg-type]
+            "page": page,
+            "open_tasks": page.object_list,
             "done_tasks": selectors.recently_done_tasks_for(request.user),  # type: ignore[arg-type]
             "now": timezone.now(),
         },

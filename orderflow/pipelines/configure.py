@@ -502,7 +502,11 @@ def delete_stage(stage: Stage, *, move_orders_to: Stage | None, by: User | None)
                     actor=by,
                     to_stage=move_orders_to,
                     message=message,
-                    data={"deleted_stage": deleted},
+                    data={
+                        "deleted_stage": deleted,
+                        "from_stage": deleted,
+                        "to_stage": move_orders_to.snapshot(),
+                    },
                     created_at=now,
                 )
                 for order_id in order_ids

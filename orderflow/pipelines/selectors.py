@@ -27,9 +27,20 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from orderflow.accounts.models import User
-from orderflow.pipelines.models import Order, OrderEvent, Pipeline, SavedView, StaffTask, Stage, Tag
+from orderflow.pipelines.custom_fields import display_value
+from orderflow.pipelines.models import (
+    FieldDefinition,
+    Order,
+    OrderEvent,
+    Pipeline,
+    SavedView,
+    StaffTask,
+    Stage,
+    Tag,
+)
 
 CLOSED_CATEGORIES = (Stage.Category.WON, Stage.Category.LOST, Stage.Category.CANCELLED)
 
@@ -44,8 +55,76 @@ def orders_for_staff(*, user: User, pipeline: Pipeline | None = None) -> QuerySe
     return orders
 
 
-def order_timeline(order: Order) -> QuerySet[OrderEvent]:
-    return order.events.select_related("actor", "from_stage", "to_stage").order_by("created_at", "id")
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of an "order updated" entry: the field's name as people know it, and the values."""
+
+    label: str
+    before: str
+    after: str
+
+
+# Built-in order attributes as an "order updated" event names them, and how people call them.
+CHANGE_LABELS = {
+    "title": gettext_lazy("Title"),
+    "owner": gettext_lazy("Owner"),
+    "value": gettext_lazy("Value"),
+    "due_date": gettext_lazy("Due date"),
+    "tags": gettext_lazy("Tags"),
+    "watchers": gettext_lazy("Watchers"),
+}
+FIELD_CHANGE_PREFIX = "fields."
+
+
+def _change_text(value: Any, definition: FieldDefinition | None) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    if definition is not None:
+        return display_value(definition, value)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict) and "amount" in value:
+        return f"{value.get('amount')} {value.get('currency', '')}".strip()
+    return str(value)
+
+
+def change_rows(event: OrderEvent, definitions: dict[str, FieldDefinition]) -> list[ChangeRow]:
+    """The changes an "order updated" event lists, labelled for people: a custom field by its label
+    (as it is now, else as it was when the change was made, else its key), a built-in one by its
+    translated name. `definitions` are the pipeline's fields by key."""
+    data = event.data or {}
+    kept_labels = data.get("labels") or {}
+    rows = []
+    for name, values in (data.get("changes") or {}).items():
+        before, after = [*values, None, None][:2] if isinstance(values, list) else [None, values]
+        definition = None
+        if name.startswith(FIELD_CHANGE_PREFIX):
+            key = name.removeprefix(FIELD_CHANGE_PREFIX)
+            definition = definitions.get(key)
+            label = definition.label if definition else str(kept_labels.get(name) or key)
+        else:
+            label = str(CHANGE_LABELS.get(name, name))
+        rows.append(
+            ChangeRow(
+                label=label, before=_change_text(before, definition), after=_change_text(after, definition)
+            )
+        )
+    return rows
+
+
+def order_timeline(order: Order, *, definitions: Sequence[FieldDefinition] | None = None) -> list[OrderEvent]:
+    """The order's events, oldest first, with stages and actor joined; each "order updated" event
+    carries `change_rows` (see change_rows). `definitions` are the pipeline's custom fields if the
+    caller has them already; otherwise they are read when needed (one query)."""
+    events = list(order.events.select_related("actor", "from_stage", "to_stage").order_by("created_at", "id"))
+    updates = [event for event in events if event.kind == OrderEvent.Kind.UPDATED]
+    if updates:
+        if definitions is None:
+            definitions = list(order.pipeline.fields.all())
+        by_key = {definition.key: definition for definition in definitions}
+        for event in updates:
+            event.change_rows = change_rows(event, by_key)  # type: ignore[attr-defined]
+    return events
 
 
 def stages_to_move_to(order: Order) -> QuerySet[Stage]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -134,19 +136,34 @@ def create_order(
         audience=OrderEvent.Audience.CLIENT,
         actor=by,
         to_stage=stage,
+        data={"to_stage": stage.snapshot()},
     )
     _publish(event)
     return order
 
 
+def default_audience(stage: Stage) -> str:
+    """Who hears of a move into `stage` unless the mover says otherwise: the client if the stage tells them."""
+    return OrderEvent.Audience.CLIENT if stage.notify_client else OrderEvent.Audience.INTERNAL
+
+
 @transaction.atomic
-def move_order(order: Order, to_stage: Stage, *, by: User | None, reason: str = "") -> OrderEvent:
+def move_order(
+    order: Order, to_stage: Stage, *, by: User | None, reason: str = "", audience: str | None = None
+) -> OrderEvent:
     """Move `order` to `to_stage`, recording who, when, from where and why.
+
+    `audience` (an OrderEvent.Audience: internal, client or contractor) says who sees the move on
+    the timeline and who automation tells; None takes the stage's default (client when the stage
+    notifies the client, else staff only). The event keeps both stages' names, so the timeline
+    stays readable after a stage is deleted.
 
     The order row is locked first, so two people moving the same order at once end with one
     consistent stage and an event for each move that happened; a move that became meaningless
     (already there) is refused with StageGuardError and changes nothing. `by=None` means a rule.
     """
+    if audience is not None and audience not in OrderEvent.Audience.values:
+        raise ValueError(f"unknown event audience {audience!r}")
     # Lock the order row alone: on PostgreSQL a locked query that joins the stage re-checks the
     # joined row after a concurrent move commits and finds nothing, instead of waiting its turn.
     locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -162,17 +179,46 @@ def move_order(order: Order, to_stage: Stage, *, by: User | None, reason: str = 
     event = OrderEvent.objects.create(
         order=locked,
         kind=OrderEvent.Kind.STAGE_CHANGED,
-        audience=OrderEvent.Audience.CLIENT if to_stage.notify_client else OrderEvent.Audience.INTERNAL,
+        audience=audience or default_audience(to_stage),
         actor=by,
         from_stage=from_stage,
         to_stage=to_stage,
         message=reason.strip(),
+        data={"from_stage": from_stage.snapshot(), "to_stage": to_stage.snapshot()},
     )
     order.stage = to_stage
     order.stage_entered_at = locked.stage_entered_at
     order.return_stage = locked.return_stage
     _publish(event)
     return event
+
+
+@dataclass
+class BulkMoveResult:
+    """What a bulk move did: the orders moved, and each one refused with the reason (none are dropped)."""
+
+    to_stage: Stage
+    moved: list[Order] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (reference or id, reason)
+
+
+def move_orders(
+    orders: Iterable[Order], to_stage: Stage, *, by: User | None, reason: str = ""
+) -> BulkMoveResult:
+    """Move each order through move_order, one transaction each, so one refusal never undoes the others.
+
+    Not atomic on purpose: a bulk move of fifty orders where three are refused by their guards moves
+    the other forty-seven and reports the three with their reasons.
+    """
+    result = BulkMoveResult(to_stage=to_stage)
+    for order in orders:
+        try:
+            move_order(order, to_stage, by=by, reason=reason)
+        except DomainError as error:
+            result.refused.append((order.reference, error.message))
+        else:
+            result.moved.append(order)
+    return result
 
 
 def leave_side_status(order: Order, *, by: User | None, reason: str = "") -> OrderEvent:
@@ -205,6 +251,8 @@ def update_order(
     """
     locked = Order.objects.select_for_update().get(pk=order.pk)
     changes: dict[str, list[Any]] = {}
+    # Custom fields' labels as they were, so the timeline can name a field deleted later.
+    labels: dict[str, str] = {}
 
     def change(name: str, old: Any, new: Any) -> None:
         if old != new:
@@ -230,8 +278,11 @@ def update_order(
     if fields is not _UNSET:
         definitions = list(locked.pipeline.fields.all())
         cleaned = clean_values(definitions, fields, default_currency=locked.pipeline.currency)
+        by_key = {definition.key: definition for definition in definitions}
         for key in sorted(set(cleaned) | set(locked.fields or {})):
             change(f"fields.{key}", (locked.fields or {}).get(key), cleaned.get(key))
+            if f"fields.{key}" in changes and key in by_key:
+                labels[f"fields.{key}"] = by_key[key].label
         locked.fields = cleaned
     locked.save()
     if tags is not _UNSET:
@@ -252,7 +303,7 @@ def update_order(
             kind=OrderEvent.Kind.UPDATED,
             audience=OrderEvent.Audience.INTERNAL,
             actor=by,
-            data={"changes": changes},
+            data={"changes": changes, "labels": labels} if labels else {"changes": changes},
         )
         _publish(event)
     return locked

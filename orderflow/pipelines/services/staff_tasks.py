@@ -17,6 +17,30 @@ class TaskInputError(DomainError):
     code = "task_invalid"
 
 
+class TaskForbiddenError(DomainError):
+    """Someone may not do this to the task (e.g. tick off a colleague's task). Nothing was changed."""
+
+    code = "task_forbidden"
+
+
+def may_complete_task(task: StaffTask, *, by: User | None) -> bool:
+    """Whether `by` may mark `task` done: its assignee, whoever created it, or someone allowed to
+    change any task (managers and admins hold pipelines.change_stafftask). `by=None` is a rule."""
+    if by is None:
+        return True
+    return by.pk in (task.assignee_id, task.created_by_id) or by.has_perm("pipelines.change_stafftask")
+
+
+def check_can_complete_task(task: StaffTask, *, by: User | None) -> None:
+    """Raise TaskForbiddenError unless `by` may mark `task` done (see may_complete_task)."""
+    if not may_complete_task(task, by=by):
+        raise TaskForbiddenError(
+            _("Only %(assignee)s, who created the task, or a manager may mark “%(task)s” done.")
+            % {"assignee": task.assignee, "task": task.title},
+            code="task_not_yours",
+        )
+
+
 @transaction.atomic
 def create_task(
     *,
@@ -52,8 +76,12 @@ def create_task(
 
 @transaction.atomic
 def complete_task(task: StaffTask, *, by: User | None) -> StaffTask:
-    """Mark a task done. Completing a done task again changes nothing (double clicks are harmless)."""
-    locked = StaffTask.objects.select_for_update().get(pk=task.pk)
+    """Mark a task done. Completing a done task again changes nothing (double clicks are harmless).
+
+    Only the assignee, the task's creator, managers and admins may (TaskForbiddenError otherwise).
+    """
+    locked = StaffTask.objects.select_for_update().select_related("assignee").get(pk=task.pk)
+    check_can_complete_task(locked, by=by)
     if locked.done_at is not None:
         return locked
     locked.done_at = timezone.now()
