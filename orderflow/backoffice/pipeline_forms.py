@@ -139,11 +139,20 @@ class StageForm(forms.Form):
                 max_length=120,
                 required=False,
             )
+        for code in TRANSLATED_LANGUAGES:
+            self.fields[f"client_description_{code}"] = forms.CharField(
+                label=_("What it means for the client, in %(language)s") % {"language": Language(code).label},
+                max_length=300,
+                required=False,
+            )
         self.fields["allowed_from"].choices = [(stage.key, stage.name) for stage in other_stages]  # type: ignore[attr-defined]
         self.fields["required_fields"].choices = [(field.key, field.label) for field in fields]  # type: ignore[attr-defined]
 
     def translation_fields(self) -> list[forms.BoundField]:
         return [self[f"client_label_{code}"] for code in TRANSLATED_LANGUAGES]
+
+    def description_translation_fields(self) -> list[forms.BoundField]:
+        return [self[f"client_description_{code}"] for code in TRANSLATED_LANGUAGES]
 
     @staticmethod
     def initial_for(stage: Stage | None) -> dict[str, Any]:
@@ -168,6 +177,9 @@ class StageForm(forms.Form):
         }
         for code in TRANSLATED_LANGUAGES:
             initial[f"client_label_{code}"] = (stage.client_label_translations or {}).get(code, "")
+            initial[f"client_description_{code}"] = (stage.client_description_translations or {}).get(
+                code, ""
+            )
         return initial
 
     def to_settings(self) -> StageSettings:
@@ -178,6 +190,9 @@ class StageForm(forms.Form):
             client_label=data["client_label"],
             client_label_translations={code: data[f"client_label_{code}"] for code in TRANSLATED_LANGUAGES},
             client_description=data["client_description"],
+            client_description_translations={
+                code: data[f"client_description_{code}"] for code in TRANSLATED_LANGUAGES
+            },
             category=data["category"],
             color=data["color"],
             is_side=data["is_side"],

@@ -89,6 +89,7 @@ class StageSettings:
     client_label: str = ""
     client_label_translations: Mapping[str, str] = dataclass_field(default_factory=dict)
     client_description: str = ""
+    client_description_translations: Mapping[str, str] = dataclass_field(default_factory=dict)
     category: str = Stage.Category.OPEN
     color: str = "#64748b"
     is_side: bool = False
@@ -169,6 +170,11 @@ def check_stage_settings(
         for language, label in values.client_label_translations.items()
         if str(label).strip()
     }
+    description_translations = {
+        language: str(text).strip()
+        for language, text in values.client_description_translations.items()
+        if str(text).strip()
+    }
     values = replace(
         values,
         name=values.name.strip(),
@@ -176,6 +182,7 @@ def check_stage_settings(
         client_label=values.client_label.strip(),
         client_label_translations=translations,
         client_description=values.client_description.strip(),
+        client_description_translations=description_translations,
         color=values.color.strip().lower(),
         allowed_roles=list(dict.fromkeys(values.allowed_roles)),
         allowed_from=list(dict.fromkeys(key.strip() for key in values.allowed_from)),
@@ -192,6 +199,13 @@ def check_stage_settings(
         else:
             _check_text(errors, f"client_label_{language}", label, limit=120)
     _check_text(errors, "client_description", values.client_description, limit=300)
+    for language, text in description_translations.items():
+        if language not in TRANSLATED_LANGUAGES:
+            errors["client_description_translations"] = _("No descriptions in “%(language)s”.") % {
+                "language": language
+            }
+        else:
+            _check_text(errors, f"client_description_{language}", text, limit=300)
     if values.category not in Stage.Category.values:
         errors["category"] = _("Pick one of the categories.")
     _check_pattern(errors, "color", values.color, color_validator)
@@ -373,6 +387,7 @@ def _apply_stage_values(stage: Stage, values: StageSettings) -> list[str]:
         "client_label": values.client_label,
         "client_label_translations": dict(values.client_label_translations),
         "client_description": values.client_description,
+        "client_description_translations": dict(values.client_description_translations),
         "category": values.category,
         "color": values.color,
         "is_side": values.is_side,

@@ -218,6 +218,74 @@ def test_the_stage_editor_opens_in_place_and_saves_into_the_list(
     assert design.client_label_translations == {"pt": "Estamos a desenhar"}
 
 
+def test_the_client_description_is_edited_in_three_languages(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    design = pipeline.stages.get(key="design")
+    url = reverse("backoffice:settings-stage-edit", args=[design.pk])
+    editor = admin_client.get(url, headers=HTMX).content.decode()
+    assert 'name="client_description_pt"' in editor
+    assert 'name="client_description_ru"' in editor
+
+    saved = admin_client.post(
+        url,
+        stage_form_data(
+            name="Design",
+            key="design",
+            client_description="We draw the first version of your logo.",
+            client_description_pt=" Desenhamos a primeira versão do seu logótipo. ",
+            client_description_ru="Рисуем первую версию логотипа.",
+            required_fields=["brief-link"],
+        ),
+        headers=HTMX,
+    )
+
+    assert saved.status_code == 200
+    design.refresh_from_db()
+    assert design.client_description_translations == {
+        "pt": "Desenhamos a primeira versão do seu logótipo.",
+        "ru": "Рисуем первую версию логотипа.",
+    }
+    assert design.description_for_client_in("pt") == "Desenhamos a primeira versão do seu logótipo."
+    assert design.description_for_client_in("ru") == "Рисуем первую версию логотипа."
+    assert design.description_for_client_in("en") == "We draw the first version of your logo."
+    reopened = admin_client.get(url, headers=HTMX).content.decode()
+    assert "Рисуем первую версию логотипа." in reopened
+
+
+def test_a_too_long_translated_description_is_refused_next_to_it(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    design = pipeline.stages.get(key="design")
+    response = admin_client.post(
+        reverse("backoffice:settings-stage-edit", args=[design.pk]),
+        stage_form_data(name="Design", key="design", client_description_ru="д" * 301),
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    design.refresh_from_db()
+    assert design.client_description_translations == {}
+
+
+def test_a_translated_description_falls_back_to_english(admin: User, pipeline: Pipeline) -> None:
+    stage = configure.create_stage(
+        pipeline,
+        StageSettings(
+            name="Printing", client_description="We print.", client_description_translations={"pt": ""}
+        ),
+        by=admin,
+    )
+    assert stage.client_description_translations == {}
+    assert stage.description_for_client_in("pt") == "We print."
+    with pytest.raises(configure.ConfigInputError) as refused:
+        configure.create_stage(
+            pipeline,
+            StageSettings(name="Shipping", client_description_translations={"de": "Versand"}),
+            by=admin,
+        )
+    assert "client_description_translations" in refused.value.errors
+
+
 def test_a_refused_stage_edit_explains_itself_in_the_editor_and_changes_nothing(
     admin_client: Client, pipeline: Pipeline
 ) -> None:
