@@ -7,30 +7,25 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+from django.db.models import Prefetch, QuerySet
 
 from orderflow.accounts.models import Organisation, User
 from orderflow.scheduling import availability
-from orderflow.scheduling.models import Booking, BookingInvitation, CalendarFeed
-from orderflow.scheduling.services import (
-    InvitationUnusableError,
-    check_invitation_usable,
-    hash_token,
-    staff_for,
-)
+from orderflow.scheduling.models import Booking, BookingInvitation, BookingType, CalendarFeed
+from orderflow.scheduling.services import hash_token, staff_for
 
 
-def invitation_for_token(token: str, *, now: datetime.datetime) -> BookingInvitation:
-    """The usable invitation behind a link token, or InvitationUnusableError (unknown, expired, revoked)."""
-    invitation = (
+def invitation_by_token(token: str) -> BookingInvitation | None:
+    """The invitation behind a link token, with its order, client and owner; None for an unknown token.
+
+    Whether the link still opens (expired, revoked, a booked call still ahead) is for the caller to
+    check with services.check_link_opens, in the client's language.
+    """
+    return (
         BookingInvitation.objects.select_related("booking_type", "order__client", "order__owner")
         .filter(token_hash=hash_token(token))
         .first()
     )
-    if invitation is None:
-        raise InvitationUnusableError(_("This booking link is not valid."), code="invitation_unknown")
-    check_invitation_usable(invitation, now=now)
-    return invitation
 
 
 def current_booking(invitation: BookingInvitation) -> Booking | None:
@@ -148,3 +143,10 @@ def feed_bookings(staff: User, *, now: datetime.datetime) -> list[Booking]:
         .select_related("staff", "booking_type", "order__client", "order__pipeline")
         .order_by("starts_at")
     )
+
+
+def booking_types_for_settings() -> QuerySet[BookingType]:
+    """Every kind of call for Settings → Booking types, active first, with its group (two queries)."""
+    return BookingType.objects.prefetch_related(
+        Prefetch("staff", queryset=User.objects.order_by("full_name", "pk"))
+    ).order_by("-is_active", "name", "pk")

@@ -170,10 +170,26 @@ def revoke_invitation(
 
 
 def check_invitation_usable(invitation: BookingInvitation, *, now: datetime.datetime) -> None:
+    """The link may book a new call: neither revoked nor past its `expires_at`."""
     if invitation.revoked_at is not None:
         raise InvitationUnusableError(_("This booking link has been withdrawn."), code="invitation_revoked")
     if invitation.expires_at <= now:
         raise InvitationUnusableError(_("This booking link has expired."), code="invitation_expired")
+
+
+def check_link_opens(
+    invitation: BookingInvitation, booking: Booking | None, *, now: datetime.datetime
+) -> None:
+    """The client's link still opens: to book (until the invitation expires) or to manage a booked call.
+
+    The invitation's expiry limits when a call can be booked, not how long a booked call can be
+    seen, moved or cancelled: the link of a confirmed booking works until the call ends, even when
+    the invitation expired in between (booked on day 25 for day 47). A revoked link never opens.
+    """
+    managing = booking is not None and booking.is_confirmed and booking.ends_at > now
+    if invitation.revoked_at is None and managing:
+        return
+    check_invitation_usable(invitation, now=now)
 
 
 def check_staff_available_for(order: Order, booking_type: BookingType) -> None:
@@ -191,6 +207,23 @@ def staff_for(order: Order, booking_type: BookingType) -> list[User]:
     if booking_type.assignment == BookingType.Assignment.ROUND_ROBIN:
         return list(booking_type.staff.filter(is_active=True).order_by("pk"))
     return [order.owner] if order.owner is not None and order.owner.is_active else []
+
+
+def lock_staff(staff: list[User]) -> list[User]:
+    """Lock the rows of the staff who could take the call, for the rest of the transaction.
+
+    Bookings of one staff member are serialised by this lock, so what a booking checks across rows
+    (at most `max_per_day` a day; no overlap, which the exclusion constraint also guards) still holds
+    when it commits: two clients booking different times on one day cannot both be the last one.
+    Locked in id order, so two bookings that share staff never wait for each other in a circle.
+    FOR NO KEY UPDATE on PostgreSQL leaves inserts that merely point at the user (tasks, events)
+    unblocked. SQLite serialises every writer anyway (transactions begin IMMEDIATE).
+    """
+    if not staff:
+        return []
+    ids = sorted(member.pk for member in staff)
+    list(User.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+    return staff
 
 
 # --- Checking a chosen time -----------------------------------------------------------------------
@@ -294,14 +327,16 @@ def _book_slot(
 ) -> Booking:
     now = now or timezone.now()
     locked = (
-        BookingInvitation.objects.select_for_update().select_related("booking_type").get(pk=invitation.pk)
+        BookingInvitation.objects.select_for_update(of=("self",))
+        .select_related("booking_type")
+        .get(pk=invitation.pk)
     )
     check_invitation_usable(locked, now=now)
     if locked.bookings.filter(status=Booking.Status.CONFIRMED).exists():
         raise BookingError(_("This call is already booked."), code="already_booked")
     booking_type = locked.booking_type
     order = Order.objects.select_related("owner", "client", "pipeline").get(pk=locked.order_id)
-    staff = staff_for(order, booking_type)
+    staff = lock_staff(staff_for(order, booking_type))
     slot = check_slot(booking_type, staff, starts_at, now=now)
     chosen = next(member for member in staff if member.pk == slot.staff_ids[0])
     booking = Booking.objects.create(
@@ -444,12 +479,14 @@ def _reschedule_booking(
 ) -> Booking:
     now = now or timezone.now()
     locked = (
-        Booking.objects.select_for_update().select_related("booking_type", "invitation").get(pk=booking.pk)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("booking_type", "invitation")
+        .get(pk=booking.pk)
     )
-    check_invitation_usable(locked.invitation, now=now)
+    check_link_opens(locked.invitation, locked, now=now)
     check_can_change(locked, now=now)
     booking_type = locked.booking_type
-    staff = User.objects.get(pk=locked.staff_id)
+    (staff,) = lock_staff([locked.staff])
     slot = check_slot(booking_type, [staff], starts_at, now=now, ignore_booking_id=locked.pk)
     previous = locked.starts_at
     locked.starts_at = slot.starts_at
@@ -494,10 +531,12 @@ def cancel_booking(booking: Booking, *, by: User | None, now: datetime.datetime 
     """
     now = now or timezone.now()
     locked = (
-        Booking.objects.select_for_update().select_related("booking_type", "invitation").get(pk=booking.pk)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("booking_type", "invitation")
+        .get(pk=booking.pk)
     )
     if by is None:
-        check_invitation_usable(locked.invitation, now=now)
+        check_link_opens(locked.invitation, locked, now=now)
         check_can_change(locked, now=now)
     elif not locked.is_confirmed:
         raise BookingError(_("This call was cancelled."), code="booking_cancelled")
@@ -565,3 +604,22 @@ def remove_availability(staff: User, *, kind: str, pk: int) -> None:
     if model is None:
         raise BookingError(_("Nothing to remove."), code="availability_unknown")
     model.objects.filter(staff=staff, pk=pk).delete()  # type: ignore[attr-defined]
+
+
+# --- Booking types named by process templates (added for automation) ------------------------------
+
+
+@transaction.atomic
+def ensure_booking_type(name: str, *, duration_minutes: int = 30, description: str = "") -> BookingType:
+    """The booking type called `name`; created with these values when none has that name yet.
+
+    For process templates whose rules send a booking invitation for a kind of call by name: loading
+    the template makes sure it exists. An existing one (even inactive) is returned unchanged.
+    """
+    existing = BookingType.objects.filter(name=name).order_by("id").first()
+    if existing is not None:
+        return existing
+    booking_type = BookingType(name=name, duration_minutes=duration_minutes, description=description)
+    booking_type.full_clean()
+    booking_type.save()
+    return booking_type

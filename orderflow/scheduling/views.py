@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,36 +37,85 @@ DAYS_PER_PAGE = 7
 # --- The client's pages (no login: the link is the key) --------------------------------------------
 
 
+@dataclass(frozen=True)
+class ClientLink:
+    """What every client page works with: the link's token, its invitation, the booked call, "now"."""
+
+    token: str
+    invitation: BookingInvitation
+    booking: Booking | None
+    now: datetime.datetime
+
+
+ClientView = Callable[[HttpRequest, ClientLink], HttpResponse]
+
+
+def client_link_view(view: ClientView) -> Callable[[HttpRequest, str], HttpResponse]:
+    """Open the link, then run `view` in the client's language from the first check to the last word.
+
+    Every refusal a service raises is worded at the moment it is raised, so the language is active
+    around the service calls too, not only around the rendering. An unknown link has no client and
+    is answered in the browser's language. The link is the key: pages are never cached.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        now = timezone.now()
+        invitation = selectors.invitation_by_token(token)
+        if invitation is None:
+            return _unusable(request, _("This booking link is not valid."))
+        with translation.override(invitation.order.client.language):
+            booking = selectors.current_booking(invitation)
+            try:
+                services.check_link_opens(invitation, booking, now=now)
+            except services.InvitationUnusableError as error:
+                return _unusable(request, error.message)
+            response = view(request, ClientLink(token=token, invitation=invitation, booking=booking, now=now))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapper
+
+
 def _client_page(
-    request: HttpRequest,
-    invitation: BookingInvitation,
-    template: str,
-    context: dict[str, Any],
-    status: int = 200,
+    request: HttpRequest, link: ClientLink, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """Render in the client's language, with the things every booking page shows."""
-    with translation.override(invitation.order.client.language):
-        response = render(
-            request,
-            template,
-            {
-                "invitation": invitation,
-                "booking_type": invitation.booking_type,
-                "token": context.pop("token"),
-                **context,
-            },
-            status=status,
-        )
-    # The link is the key: never cache the page, and (site-wide same-origin policy) never send the
-    # URL to another site. "no-referrer" would make Chromium send "Origin: null" and fail CSRF.
+    """Render with the things every booking page shows (the language is already the client's)."""
+    # Site-wide same-origin referrer policy: the URL (the key) never goes to another site.
+    # "no-referrer" would make Chromium send "Origin: null" and fail CSRF.
+    return render(
+        request,
+        template,
+        {
+            "invitation": link.invitation,
+            "booking_type": link.invitation.booking_type,
+            "token": link.token,
+            **context,
+        },
+        status=status,
+    )
+
+
+def _unusable(request: HttpRequest, message: str) -> HttpResponse:
+    response = render(request, "scheduling/book_unusable.html", {"message": message}, status=410)
     response["Cache-Control"] = "no-store"
     return response
 
 
-def _unusable(request: HttpRequest, error: DomainError) -> HttpResponse:
-    response = render(request, "scheduling/book_unusable.html", {"message": error.message}, status=410)
-    response["Cache-Control"] = "no-store"
-    return response
+def _too_late(
+    request: HttpRequest, link: ClientLink, booking: Booking, error: DomainError, *, status: int
+) -> HttpResponse:
+    """The call is inside its change limit: say so, show the call, and name whom to contact."""
+    zone, _refused = selectors.page_time_zone(
+        request.GET.get("tz") or request.POST.get("tz"), fallback=booking.client_time_zone
+    )
+    return _client_page(
+        request,
+        link,
+        "scheduling/book_too_late.html",
+        {"booking": booking, "zone": zone, "message": error.message, "staff": booking.staff},
+        status=status,
+    )
 
 
 def _parse_day(value: str | None) -> datetime.date | None:
@@ -74,15 +126,9 @@ def _parse_day(value: str | None) -> datetime.date | None:
 
 
 def _slots_page(
-    request: HttpRequest,
-    invitation: BookingInvitation,
-    token: str,
-    *,
-    booking: Booking | None,
-    now: datetime.datetime,
-    error: str = "",
-    status: int = 200,
+    request: HttpRequest, link: ClientLink, *, error: str = "", status: int = 200
 ) -> HttpResponse:
+    invitation, booking, now = link.invitation, link.booking, link.now
     requested_zone = request.GET.get("tz") or request.POST.get("tz")
     zone, zone_refused = selectors.page_time_zone(requested_zone, fallback=invitation.order.client.time_zone)
     ignore = booking.pk if booking else None
@@ -102,10 +148,9 @@ def _slots_page(
     later = first_day + step if first_day + step <= horizon else None
     return _client_page(
         request,
-        invitation,
+        link,
         "scheduling/book_slots.html",
         {
-            "token": token,
             "booking": booking,
             "days": days,
             "zone": zone,
@@ -122,76 +167,70 @@ def _slots_page(
     )
 
 
+def _change_refusal(booking: Booking, now: datetime.datetime) -> services.BookingError | None:
+    """Why the client may not move or cancel the booked call now, or None."""
+    try:
+        services.check_can_change(booking, now=now)
+    except services.BookingError as error:
+        return error
+    return None
+
+
 @require_GET
-def book(request: HttpRequest, token: str) -> HttpResponse:
+@client_link_view
+def book(request: HttpRequest, link: ClientLink) -> HttpResponse:
     """The link's page: free times to pick from, or the booked call with reschedule and cancel."""
-    now = timezone.now()
-    try:
-        invitation = selectors.invitation_for_token(token, now=now)
-    except services.InvitationUnusableError as error:
-        return _unusable(request, error)
-    booking = selectors.current_booking(invitation)
-    if booking is not None and request.GET.get("change") != "1":
-        zone, _refused = selectors.page_time_zone(request.GET.get("tz"), fallback=booking.client_time_zone)
-        can_change = True
-        try:
-            services.check_can_change(booking, now=now)
-        except services.BookingError:
-            can_change = False
-        return _client_page(
-            request,
-            invitation,
-            "scheduling/book_done.html",
-            {"token": token, "booking": booking, "zone": zone, "can_change": can_change},
-        )
-    return _slots_page(request, invitation, token, booking=booking, now=now)
+    booking = link.booking
+    if booking is None:
+        return _slots_page(request, link)
+    refusal = _change_refusal(booking, link.now)
+    if request.GET.get("change") == "1":
+        if refusal is not None:
+            return _too_late(request, link, booking, refusal, status=200)
+        return _slots_page(request, link)
+    zone, _refused = selectors.page_time_zone(request.GET.get("tz"), fallback=booking.client_time_zone)
+    return _client_page(
+        request,
+        link,
+        "scheduling/book_done.html",
+        {"booking": booking, "zone": zone, "can_change": refusal is None, "staff": booking.staff},
+    )
 
 
-def book_confirm(request: HttpRequest, token: str) -> HttpResponse:
+@client_link_view
+def book_confirm(request: HttpRequest, link: ClientLink) -> HttpResponse:
     """Confirm the picked time (GET shows it, POST books or moves the call)."""
-    now = timezone.now()
-    try:
-        invitation = selectors.invitation_for_token(token, now=now)
-    except services.InvitationUnusableError as error:
-        return _unusable(request, error)
-    booking = selectors.current_booking(invitation)
+    invitation, booking, now = link.invitation, link.booking, link.now
     form = SlotChoiceForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
-        return _slots_page(
-            request,
-            invitation,
-            token,
-            booking=booking,
-            now=now,
-            error=_("Please pick one of the times shown."),
-            status=400,
-        )
+        return _slots_page(request, link, error=_("Please pick one of the times shown."), status=400)
     starts_at: datetime.datetime = form.cleaned_data["start"]
     zone, _refused = selectors.page_time_zone(
         form.cleaned_data["tz"], fallback=invitation.order.client.time_zone
     )
+    if booking is not None and (refusal := _change_refusal(booking, now)) is not None:
+        return _too_late(request, link, booking, refusal, status=409 if request.method == "POST" else 200)
     if request.method == "POST":
         try:
             if booking is not None:
-                booking = services.reschedule_booking(booking, starts_at, client_time_zone=zone.key, now=now)
+                services.reschedule_booking(booking, starts_at, client_time_zone=zone.key, now=now)
             else:
-                booking = services.book_slot(invitation, starts_at, client_time_zone=zone.key, now=now)
+                services.book_slot(invitation, starts_at, client_time_zone=zone.key, now=now)
         except services.SlotUnavailableError as error:
-            return _slots_page(
-                request, invitation, token, booking=booking, now=now, error=error.message, status=409
-            )
+            return _slots_page(request, link, error=error.message, status=409)
         except services.BookingError as error:
+            if booking is not None and error.code == "booking_change_too_late":
+                return _too_late(request, link, booking, error, status=409)
             messages.error(request, error.message)
-        return redirect(reverse("scheduling:book", args=[token]) + "?" + urlencode({"tz": zone.key}))
+        return redirect(reverse("scheduling:book", args=[link.token]) + "?" + urlencode({"tz": zone.key}))
     staff_zone = None
     if invitation.order.owner is not None and invitation.booking_type.assignment == "owner":
         staff_zone = selectors.availability.zone_of(invitation.order.owner.time_zone)
     return _client_page(
         request,
-        invitation,
+        link,
         "scheduling/book_confirm.html",
         {
-            "token": token,
             "booking": booking,
             "starts_at": starts_at.astimezone(zone),
             "ends_at": (starts_at + invitation.booking_type.duration).astimezone(zone),
@@ -204,46 +243,43 @@ def book_confirm(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def book_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    """Cancel the booked call: GET asks, POST cancels."""
-    now = timezone.now()
-    try:
-        invitation = selectors.invitation_for_token(token, now=now)
-    except services.InvitationUnusableError as error:
-        return _unusable(request, error)
-    booking = selectors.current_booking(invitation)
+@client_link_view
+def book_cancel(request: HttpRequest, link: ClientLink) -> HttpResponse:
+    """Cancel the booked call: GET asks, POST cancels (until the booking type's limit before the call)."""
+    booking, now = link.booking, link.now
     zone, _refused = selectors.page_time_zone(
-        request.GET.get("tz") or request.POST.get("tz"), fallback=invitation.order.client.time_zone
+        request.GET.get("tz") or request.POST.get("tz"), fallback=link.invitation.order.client.time_zone
     )
-    back = reverse("scheduling:book", args=[token]) + "?" + urlencode({"tz": zone.key})
+    back = reverse("scheduling:book", args=[link.token]) + "?" + urlencode({"tz": zone.key})
     if booking is None:
         return redirect(back)
+    refusal = _change_refusal(booking, now)
+    if refusal is not None:
+        return _too_late(request, link, booking, refusal, status=409 if request.method == "POST" else 200)
     if request.method == "POST":
         try:
             services.cancel_booking(booking, by=None, now=now)
         except services.BookingError as error:
+            if error.code == "booking_change_too_late":
+                return _too_late(request, link, booking, error, status=409)
             messages.error(request, error.message)
             return redirect(back)
-        with translation.override(invitation.order.client.language):
+        if link.invitation.is_usable(now):
             messages.success(request, _("Your call is cancelled. You can book another time below."))
+        else:
+            messages.success(request, _("Your call is cancelled."))
         return redirect(back)
-    return _client_page(
-        request, invitation, "scheduling/book_cancel.html", {"token": token, "booking": booking, "zone": zone}
-    )
+    return _client_page(request, link, "scheduling/book_cancel.html", {"booking": booking, "zone": zone})
 
 
 @require_GET
-def book_ics(request: HttpRequest, token: str) -> HttpResponse:
+@client_link_view
+def book_ics(request: HttpRequest, link: ClientLink) -> HttpResponse:
     """The booked call as an .ics file, for clients whose mail did not add it to their calendar."""
-    try:
-        invitation = selectors.invitation_for_token(token, now=timezone.now())
-    except services.InvitationUnusableError as error:
-        return _unusable(request, error)
-    booking = selectors.current_booking(invitation)
-    if booking is None:
+    if link.booking is None:
         raise Http404
     response = HttpResponse(
-        calendar_files.booking_invitation(booking), content_type="text/calendar; charset=utf-8"
+        calendar_files.booking_invitation(link.booking), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="call.ics"'
     return response

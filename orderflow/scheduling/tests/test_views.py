@@ -47,11 +47,6 @@ def test_the_booking_page_shows_free_times_in_the_clients_zone(client, token, fr
     assert "2027-03-16T05:00:00-04:00" in html
 
 
-def test_a_page_without_a_zone_detects_the_browsers(client, token, frozen):
-    html = page(client, token).content.decode()
-    assert "Intl.DateTimeFormat" in html
-
-
 def test_a_nonsense_zone_falls_back_to_the_organisations(client, token, frozen):
     organisation = Organisation.current()
     organisation.time_zone = "Europe/Lisbon"
@@ -260,3 +255,165 @@ def test_booking_page_queries_do_not_grow_with_bookings(client, token, order, ca
         other, _token = services.invite_to_book(extra, call_type, by=None, now=NOW)
         services.book_slot(other, at(f"2027-03-17T{hour:02d}:00+00:00"), client_time_zone="UTC", now=NOW)
     assert count() == few
+
+
+# --- A booked call outlives the invitation that led to it ------------------------------------------
+
+DAY = datetime.timedelta(days=1)
+# Invited on NOW (the link to book is valid 30 days), booked on day 25 for a call on day 47.
+CALL_ON_DAY_47 = "2027-04-26T13:00:00+00:00"  # Monday, 14:00 in Lisbon (WEST)
+
+
+def _book_on_day_25(client, token: str) -> Booking:
+    with time_machine.travel(NOW + 25 * DAY, tick=False):
+        response = client.post(
+            reverse("scheduling:book-confirm", args=[token]),
+            {"start": CALL_ON_DAY_47, "tz": "America/New_York"},
+        )
+    assert response.status_code == 302
+    return Booking.objects.get()
+
+
+def test_a_booked_call_can_be_moved_and_cancelled_after_the_invitation_expired(client, token, invitation):
+    booking = _book_on_day_25(client, token)
+    assert invitation.expires_at < NOW + 35 * DAY < booking.starts_at
+    with time_machine.travel(NOW + 35 * DAY, tick=False):
+        shown = page(client, token, tz="America/New_York")
+        assert shown.status_code == 200
+        html = shown.content.decode()
+        assert "Your call is booked" in html
+        assert "Monday 26 April 2027, 09:00" in html
+        assert "Reschedule" in html
+        assert "Cancel the call" in html
+        assert client.get(reverse("scheduling:book-ics", args=[token])).status_code == 200
+        change = page(client, token, tz="America/New_York", change="1", **{"from": "2027-04-26"})
+        assert change.status_code == 200
+        assert "Pick a new time" in change.content.decode()
+        moved = client.post(
+            reverse("scheduling:book-confirm", args=[token]),
+            {"start": "2027-04-27T13:00:00+00:00", "tz": "America/New_York"},
+        )
+        assert moved.status_code == 302
+        booking.refresh_from_db()
+        assert booking.starts_at == at("2027-04-27T13:00+00:00")
+        cancelled = client.post(reverse("scheduling:book-cancel", args=[token]), {"tz": "America/New_York"})
+        assert cancelled.status_code == 302
+        booking.refresh_from_db()
+        assert booking.status == Booking.Status.CANCELLED
+        # Cancelled, the link is back to what it was: an invitation to book, and that has expired.
+        after = client.get(cancelled["Location"])
+    assert after.status_code == 410
+    html = after.content.decode()
+    assert "Your call is cancelled." in html
+    assert "book another time" not in html
+    assert "This booking link has expired." in html
+
+
+def test_inside_the_change_limit_every_way_to_change_says_too_late_and_whom_to_contact(
+    client, token, invitation
+):
+    booking = _book_on_day_25(client, token)
+    confirm = reverse("scheduling:book-confirm", args=[token])
+    cancel = reverse("scheduling:book-cancel", args=[token])
+    with time_machine.travel(booking.starts_at - datetime.timedelta(hours=23), tick=False):
+        done = page(client, token).content.decode()
+        assert "can no longer be changed here" in done
+        assert "Reschedule" not in done
+        assert 'href="mailto:rita@example.com"' in done
+        pages = [
+            page(client, token, change="1", tz="America/New_York"),
+            client.get(cancel, {"tz": "America/New_York"}),
+            client.get(confirm, {"start": "2027-04-27T13:00:00+00:00", "tz": "America/New_York"}),
+        ]
+        refusals = [
+            client.post(cancel, {"tz": "America/New_York"}),
+            client.post(confirm, {"start": "2027-04-27T13:00:00+00:00", "tz": "America/New_York"}),
+        ]
+    for response in pages + refusals:
+        html = response.content.decode()
+        assert "Too late to change the call here" in html
+        assert "less than 24 hours away" in html
+        assert "please contact Rita Rep" in html
+        assert 'href="mailto:rita@example.com"' in html
+        assert "Monday 26 April 2027, 09:00" in html  # the call, in the client's zone
+        assert "slot-list" not in html
+    assert [response.status_code for response in pages] == [200, 200, 200]
+    assert [response.status_code for response in refusals] == [409, 409]
+    booking.refresh_from_db()
+    assert booking.is_confirmed
+    assert booking.starts_at == at(CALL_ON_DAY_47)
+    assert booking.sequence == 0
+
+
+def test_once_the_call_is_over_the_expired_link_closes(client, token, invitation):
+    booking = _book_on_day_25(client, token)
+    with time_machine.travel(booking.ends_at, tick=False):
+        response = page(client, token)
+    assert response.status_code == 410
+    assert "This booking link has expired." in response.content.decode()
+
+
+def test_a_revoked_link_closes_even_with_a_call_ahead(client, token, invitation):
+    _book_on_day_25(client, token)
+    services.revoke_invitation(invitation, now=NOW + 26 * DAY)
+    with time_machine.travel(NOW + 27 * DAY, tick=False):
+        response = page(client, token)
+        cancel = client.post(reverse("scheduling:book-cancel", args=[token]), {"tz": "UTC"})
+    assert response.status_code == 410
+    assert "withdrawn" in response.content.decode()
+    assert cancel.status_code == 410
+    assert Booking.objects.get().is_confirmed
+
+
+# --- Refusals in the client's language --------------------------------------------------------------
+
+
+def test_a_portuguese_client_is_told_in_portuguese_that_the_time_was_just_taken(
+    client, token, order, call_type, frozen
+):
+    order.client.language = "pt"
+    order.client.save()
+    other_order = OrderFactory(pipeline=order.pipeline, client=order.client, owner=order.owner)
+    other, _token = services.invite_to_book(other_order, call_type, by=None, now=NOW)
+    services.book_slot(other, at(SLOT), client_time_zone="UTC", now=NOW)
+    response = client.post(
+        reverse("scheduling:book-confirm", args=[token]),
+        {"start": SLOT, "tz": "America/New_York"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert '<html lang="pt">' in html
+    assert "Lamentamos, esta hora acabou de ser reservada. Estas são as horas ainda livres." in html
+    assert "just taken" not in html
+
+
+def test_a_russian_client_is_told_in_russian_that_the_time_is_too_soon(client, token, order, frozen):
+    order.client.language = "ru"
+    order.client.save()
+    response = client.post(
+        reverse("scheduling:book-confirm", args=[token]),
+        {"start": "2027-03-10T13:00:00+00:00", "tz": "UTC"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert '<html lang="ru">' in html
+    assert "Это время слишком близко: выберите время не раньше чем через 4 ч." in html
+    assert "too soon" not in html
+
+
+def test_expired_links_and_late_changes_are_refused_in_the_clients_language(client, token, order):
+    order.client.language = "pt"
+    order.client.save()
+    booking = _book_on_day_25(client, token)
+    with time_machine.travel(booking.starts_at - datetime.timedelta(hours=2), tick=False):
+        late = client.post(reverse("scheduling:book-cancel", args=[token]), HTTP_ACCEPT_LANGUAGE="en")
+    assert late.status_code == 409
+    assert "Faltam menos de 24 horas para a chamada" in late.content.decode()
+    order.client.language = "ru"
+    order.client.save()
+    with time_machine.travel(booking.ends_at, tick=False):
+        expired = page(client, token)
+    assert expired.status_code == 410
+    assert "Срок действия этой ссылки для записи истёк." in expired.content.decode()
