@@ -14,6 +14,7 @@ import hmac
 import json
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Max
@@ -24,7 +25,8 @@ from orderflow.accounts.business_calendar import BusinessCalendar
 from orderflow.accounts.models import User
 from orderflow.automation.messages import fill, in_language, placeholder_values
 from orderflow.automation.models import Assignment, EventCause, RuleRun, ScheduledJob
-from orderflow.automation.schedule import PermanentJobError, handles
+from orderflow.automation.schedule import OutsideWork, PermanentJobError, handles
+from orderflow.notifications.models import Channel
 from orderflow.notifications.services import queue_email
 from orderflow.pipelines.models import Order, OrderEvent
 from orderflow.pipelines.services import create_task, move_order, record_event, update_order
@@ -32,28 +34,65 @@ from orderflow.pipelines.services import create_task, move_order, record_event, 
 SIGNATURE_HEADER = "X-Orderflow-Signature"
 
 
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What an action did: a line for the rule log and timeline, and data for the RULE_ACTED event."""
+
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 @handles(ScheduledJob.Kind.RULE_ACTION)
-def run_rule_action(job: ScheduledJob) -> str:
-    """Do action `index` of the rule run; record what happened on the run and the timeline."""
+def run_rule_action(job: ScheduledJob) -> str | OutsideWork:
+    """Do action `index` of the rule run; record what happened on the run and the timeline.
+
+    A webhook is not called here, inside the job's transaction: it is handed back as OutsideWork,
+    so the schedule makes the HTTP call with no transaction open and no row locked, then records
+    the answer in a new transaction (`_finish_webhook`).
+    """
     run = RuleRun.objects.select_for_update().select_related("rule", "event").get(pk=job.payload["run"])
     index = int(job.payload["action"])
     action = run.rule.actions[index]
     order = Order.objects.select_related("client", "pipeline", "stage", "owner").get(pk=run.order_id)
+    if action["type"] == "webhook":
+        request = webhook_request(action, order=order, run=run)
+        timeout = int(action.get("timeout", 10))
+        return OutsideWork(call=lambda: post_webhook(request, timeout=timeout), finish=_finish_webhook)
     before = order.events.aggregate(last=Max("id"))["last"] or 0
-    detail = _perform(action, order=order, run=run, job=job)
+    outcome = _perform(action, order=order, run=run, job=job)
+    _record_done(job, run, order, outcome, events_after=before)
+    return outcome.detail
+
+
+def _finish_webhook(job: ScheduledJob, status: Any) -> str:
+    """The webhook answered 2xx: record the action as done (runs in a new transaction, job locked)."""
+    run = RuleRun.objects.select_for_update().select_related("rule", "event").get(pk=job.payload["run"])
+    order = Order.objects.select_related("client", "pipeline", "stage", "owner").get(pk=run.order_id)
+    outcome = ActionOutcome(_("Webhook answered %(status)s") % {"status": status})
+    _record_done(job, run, order, outcome, events_after=None)
+    return outcome.detail
+
+
+def _record_done(
+    job: ScheduledJob, run: RuleRun, order: Order, outcome: ActionOutcome, *, events_after: int | None
+) -> None:
+    """Mark the action done on its run, remember the rule chain of events it wrote, append RULE_ACTED."""
+    index = int(job.payload["action"])
     chain = [*job.payload.get("chain", []), run.rule_id]
-    for event_id in order.events.filter(id__gt=before).values_list("id", flat=True):
-        EventCause.objects.get_or_create(event_id=event_id, defaults={"rule_id": run.rule_id, "chain": chain})
-    _note(run, index, "done", detail)
+    if events_after is not None:
+        for event_id in order.events.filter(id__gt=events_after).values_list("id", flat=True):
+            EventCause.objects.get_or_create(
+                event_id=event_id, defaults={"rule_id": run.rule_id, "chain": chain}
+            )
+    _note(run, index, "done", outcome.detail)
     acted = record_event(
         order,
         OrderEvent.Kind.RULE_ACTED,
         by=None,
-        message=f"{run.rule.name}: {detail}",
-        data={"rule": run.rule.key, "run": run.pk, "action": index},
+        message=f"{run.rule.name}: {outcome.detail}",
+        data={**outcome.data, "rule": run.rule.key, "run": run.pk, "action": index},
     )
     EventCause.objects.get_or_create(event=acted, defaults={"rule_id": run.rule_id, "chain": chain})
-    return detail
 
 
 def _note(run: RuleRun, index: int, status: str, detail: str) -> None:
@@ -79,26 +118,40 @@ def note_action_failed(job: ScheduledJob, message: str) -> None:
         _note(run, int(job.payload["action"]), "failed", message)
 
 
-def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: ScheduledJob) -> str:
+def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: ScheduledJob) -> ActionOutcome:
     kind = action["type"]
     if kind == "send_email":
-        return _send_email(action, order=order, run=run, index=int(job.payload["action"]))
+        return ActionOutcome(_send_email(action, order=order, run=run, index=int(job.payload["action"])))
     if kind == "send_request":
-        return _send_request(action, order=order)
+        return ActionOutcome(_send_request(action, order=order))
     if kind == "send_booking_invitation":
-        from orderflow.scheduling.models import BookingType
-        from orderflow.scheduling.services import send_booking_invitation
+        return _send_booking_invitation(action, order=order)
+    return ActionOutcome(_change_order(action, order=order, run=run))
 
-        booking_type = BookingType.objects.filter(name=action["booking_type"]).order_by("id").first()
-        if booking_type is None:
-            raise PermanentJobError(
-                _("The kind of call “%(name)s” no longer exists.") % {"name": action["booking_type"]}
-            )
-        send_booking_invitation(order, booking_type, by=None)
-        return _("Booking link for “%(call)s” sent to %(client)s") % {
-            "call": booking_type.name,
-            "client": order.client.name,
-        }
+
+def _send_booking_invitation(action: dict[str, Any], *, order: Order) -> ActionOutcome:
+    """E-mail the client a booking link (the scheduling app's service); the event data starts reminders."""
+    from orderflow.scheduling.models import BookingType
+    from orderflow.scheduling.services import BookingError, send_booking_invitation
+
+    booking_type = BookingType.objects.filter(name=action["booking_type"]).order_by("id").first()
+    if booking_type is None:
+        raise PermanentJobError(
+            _("The kind of call “%(name)s” no longer exists.") % {"name": action["booking_type"]}
+        )
+    try:
+        invitation, _link = send_booking_invitation(order, booking_type, by=None)
+    except BookingError as error:
+        raise PermanentJobError(error.message) from error
+    detail = _("Booking link for “%(call)s” sent to %(client)s") % {
+        "call": booking_type.name,
+        "client": order.client.name,
+    }
+    return ActionOutcome(detail, {"invitation": invitation.pk, "booking_type": booking_type.pk})
+
+
+def _change_order(action: dict[str, Any], *, order: Order, run: RuleRun) -> str:
+    kind = action["type"]
     if kind == "move":
         stage = order.pipeline.stages.filter(key=action["stage"]).first()
         if stage is None:
@@ -129,8 +182,6 @@ def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: Schedul
         names = sorted({*order.tags.values_list("name", flat=True), action["tag"]})
         update_order(order, by=None, tags=names)
         return _("Tagged “%(tag)s”") % {"tag": action["tag"]}
-    if kind == "webhook":
-        return _call_webhook(action, order=order, run=run)
     raise PermanentJobError(_("Unknown action %(type)r.") % {"type": kind})
 
 
@@ -142,6 +193,9 @@ def _send_email(action: dict[str, Any], *, order: Order, run: RuleRun, index: in
     else:
         if not order.client.email:
             raise PermanentJobError(_("The client has no e-mail address."))
+        if Channel.EMAIL in (order.client.opted_out_channels or []):
+            # The client's choice, not a failure to retry: the rule log and the timeline say so.
+            return _("No e-mail sent: %(client)s has refused e-mail") % {"client": order.client.name}
         recipient, language, contact = order.client.email, order.client.language, order.client
     values = placeholder_values(order)
     if "template" in action:
@@ -220,8 +274,8 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _call_webhook(action: dict[str, Any], *, order: Order, run: RuleRun) -> str:
-    """POST the JSON; any network error or non-2xx answer raises, so the job is retried with backoff."""
+def webhook_request(action: dict[str, Any], *, order: Order, run: RuleRun) -> urllib.request.Request:
+    """The signed POST of a webhook action, built from the database (call it inside the transaction)."""
     body = webhook_body(order, run)
     headers = {
         "Content-Type": "application/json",
@@ -230,10 +284,16 @@ def _call_webhook(action: dict[str, Any], *, order: Order, run: RuleRun) -> str:
     }
     if action.get("secret"):
         headers[SIGNATURE_HEADER] = sign(body, action["secret"])
-    request = urllib.request.Request(action["url"], data=body, headers=headers, method="POST")
+    return urllib.request.Request(action["url"], data=body, headers=headers, method="POST")
+
+
+def post_webhook(request: urllib.request.Request, *, timeout: int) -> int:
+    """Send the POST (outside any transaction); a network error, timeout or non-2xx answer raises OSError,
+    so the job is retried with backoff."""
     try:
-        with urllib.request.urlopen(request, timeout=int(action.get("timeout", 10))) as response:
-            status = response.status
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
     except urllib.error.HTTPError as error:
         raise OSError(f"webhook answered HTTP {error.code}") from None
-    return _("Webhook answered %(status)s") % {"status": status}
+    except TimeoutError:
+        raise OSError(f"webhook did not answer within {timeout} s") from None

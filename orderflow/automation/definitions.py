@@ -16,13 +16,17 @@ from typing import Any
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from orderflow.accounts.roles import Role
+from orderflow.automation.provisions import STARTER_BOOKING_TYPES, starter_form_names
 from orderflow.pipelines.models import OrderEvent, Pipeline
 
 Problem = tuple[str, str]
 
-# Trigger kinds of rules. "bid.deadline_passed" is listed for the marketplace and never fires yet.
+# Trigger kinds of rules. The engine matches all of them, but the last three can never fire yet:
+# nothing in the product records a payment, a client's message or a bid deadline. A rule with one
+# of them is refused (UNBUILT_TRIGGERS says which part of the product it waits for).
 TRIGGERS = (
     "order.created",
     "stage.entered",
@@ -36,7 +40,11 @@ TRIGGERS = (
     "message.received",
     "bid.deadline_passed",
 )
-FUTURE_TRIGGERS = ("bid.deadline_passed",)
+UNBUILT_TRIGGERS = {
+    "payment.received": _lazy("payments"),
+    "message.received": _lazy("messaging (client messages on the order)"),
+    "bid.deadline_passed": _lazy("the contractor marketplace (bids)"),
+}
 STAGE_TRIGGERS = ("stage.entered", "stage.left", "stage.inactive")
 
 ACTIONS = (
@@ -49,7 +57,6 @@ ACTIONS = (
     "add_tag",
     "webhook",
 )
-FUTURE_ACTIONS: tuple[str, ...] = ()
 
 CONDITION_FIELDS = ("stage", "owner", "tags", "client.language", "client.kind", "client.preferred_channel")
 OPERATORS = ("equals", "not_equals", "in", "not_in", "is_set", "is_empty", "contains")
@@ -66,12 +73,17 @@ PLACEHOLDERS = (
     "steps",
 )
 
-REMINDER_STARTS = ("request.sent", "stage.entered")
+# What starts a reminder sequence: a client request sent, a booking invitation sent (by a rule's
+# send_booking_invitation action), or the order entering a stage.
+BOOKING_INVITED = "booking.invited"
+REMINDER_STARTS = ("request.sent", BOOKING_INVITED, "stage.entered")
 DEFAULT_STOPS = {
     "request.sent": [OrderEvent.Kind.REQUEST_SUBMITTED.value, OrderEvent.Kind.REQUEST_CANCELLED.value],
+    BOOKING_INVITED: [OrderEvent.Kind.BOOKING_MADE.value],
     "stage.entered": [],
 }
-DEFAULT_MATCH = {"request.sent": "request", "stage.entered": ""}
+# The event data that ties an answer to what started the reminders: the same request, the same kind of call.
+DEFAULT_MATCH = {"request.sent": "request", BOOKING_INVITED: "booking_type", "stage.entered": ""}
 ANSWER_KINDS = (
     OrderEvent.Kind.REQUEST_SUBMITTED.value,
     OrderEvent.Kind.REQUEST_CANCELLED.value,
@@ -199,6 +211,8 @@ class _Checker:
                 _join(path, "kind"),
                 _("%(kind)r is not one of %(kinds)s") % {"kind": kind, "kinds": ", ".join(TRIGGERS)},
             )
+        elif kind in UNBUILT_TRIGGERS:
+            self.problem(_join(path, "kind"), unbuilt_message(kind))
         if kind in STAGE_TRIGGERS:
             if "stage" not in entry:
                 self.problem(_join(path, "stage"), _("missing; this trigger needs a stage"))
@@ -273,13 +287,6 @@ class _Checker:
             "add_tag": ("type", "tag"),
             "webhook": ("type", "url", "secret", "timeout"),
         }
-        if kind in FUTURE_ACTIONS:
-            self.problem(
-                _join(path, "type"),
-                _("%(type)r is not available yet: the booking app does not send invitations by rule")
-                % {"type": kind},
-            )
-            return dict(value)
         if kind not in keys_by_type:
             self.problem(
                 _join(path, "type"),
@@ -311,7 +318,7 @@ class _Checker:
                         entry[key] = self.messages(entry[key], _join(path, key))
         elif kind == "send_request":
             name = self.text(entry.get("form"), _join(path, "form"))
-            if name and not _form_exists(name):
+            if name and not _form_exists(name) and name not in starter_form_names():
                 self.problem(
                     _join(path, "form"),
                     _("there is no request form called “%(name)s” in the library") % {"name": name},
@@ -320,7 +327,7 @@ class _Checker:
                 self.placeholders(self.text(entry["message"], _join(path, "message")), _join(path, "message"))
         elif kind == "send_booking_invitation":
             name = self.text(entry.get("booking_type"), _join(path, "booking_type"))
-            if name and not _booking_type_exists(name):
+            if name and not _booking_type_exists(name) and name not in STARTER_BOOKING_TYPES:
                 self.problem(
                     _join(path, "booking_type"),
                     _("there is no kind of call called “%(name)s”") % {"name": name},
@@ -423,6 +430,8 @@ class _Checker:
                             _("%(kind)r is not one of %(kinds)s")
                             % {"kind": kind, "kinds": ", ".join(ANSWER_KINDS)},
                         )
+                    elif kind in UNBUILT_TRIGGERS:
+                        self.problem(_join("stops", index), unbuilt_message(kind))
         if "send_at" in entry and (
             not isinstance(entry["send_at"], str) or not TIME_PATTERN.match(entry["send_at"])
         ):
@@ -450,6 +459,14 @@ class _Checker:
             cleaned_steps.append(item)
         entry["steps"] = cleaned_steps
         return entry
+
+
+def unbuilt_message(kind: str) -> str:
+    """Why a rule cannot wait for `kind` yet: which part of the product has to record it first."""
+    return _(
+        "%(kind)r can never happen yet: nothing in Orderflow records it until %(part)s is built, "
+        "so a rule waiting for it would never run"
+    ) % {"kind": kind, "part": UNBUILT_TRIGGERS[kind]}
 
 
 def _form_exists(name: str) -> bool:

@@ -17,11 +17,15 @@ from django.utils.translation import gettext as _
 
 from orderflow.accounts.business_calendar import BusinessCalendar
 from orderflow.accounts.models import Organisation
+from orderflow.automation.definitions import BOOKING_INVITED
 from orderflow.automation.messages import fill, in_language, placeholder_values
 from orderflow.automation.models import Reminder, ReminderSequence, ScheduledJob
 from orderflow.automation.schedule import cancel_jobs, dispatch_soon, handles, schedule_job
 from orderflow.errors import DomainError
-from orderflow.notifications.services import queue_email
+from orderflow.notifications.channels import adapter_for
+from orderflow.notifications.channels.email import order_reply_address
+from orderflow.notifications.models import Channel
+from orderflow.notifications.services import queue_message, reachable_channels
 from orderflow.pipelines.models import Order, OrderEvent
 from orderflow.pipelines.services import create_task, record_event
 
@@ -67,6 +71,12 @@ def _schedule_step(
     reminder.next_due_at = due
 
 
+def is_booking_invitation(event: OrderEvent) -> bool:
+    """Whether `event` says a booking link was sent: a rule's send_booking_invitation action acted."""
+    data = event.data or {}
+    return event.kind == OrderEvent.Kind.RULE_ACTED and "invitation" in data and "booking_type" in data
+
+
 def _sequence_applies(sequence: ReminderSequence, event: OrderEvent, order: Order) -> bool:
     if sequence.start_kind == "stage.entered":
         return (
@@ -74,7 +84,10 @@ def _sequence_applies(sequence: ReminderSequence, event: OrderEvent, order: Orde
             and event.to_stage is not None
             and event.to_stage.key == sequence.start_stage
         )
-    if event.kind != sequence.start_kind:
+    if sequence.start_kind == BOOKING_INVITED:
+        if not is_booking_invitation(event):
+            return False
+    elif event.kind != sequence.start_kind:
         return False
     if sequence.start_stage and order.stage.key != sequence.start_stage:
         return False
@@ -123,8 +136,10 @@ def stop_reminders_for(event: OrderEvent) -> list[Reminder]:
     )
     for reminder in running:
         sequence = reminder.sequence
+        # A sequence tied to a stage runs only while the order is in it (e.g. a call booked by phone
+        # and the order moved by hand: no more "book your call" reminders).
         left_stage = (
-            sequence.start_kind == "stage.entered"
+            bool(sequence.start_stage)
             and event.kind == OrderEvent.Kind.STAGE_CHANGED
             and event.from_stage is not None
             and event.from_stage.key == sequence.start_stage
@@ -179,27 +194,40 @@ def send_reminder_step(job: ScheduledJob) -> str:
     step = int(job.payload["step"])
     if reminder.status != Reminder.Status.ACTIVE or reminder.next_step != step:
         return f"skipped: reminder {reminder.status}, next step {reminder.next_step}"
-    _send_step(reminder, step)
-    return "sent"
+    return "sent" if _send_step(reminder, step) else "not sent: the client cannot be reached"
 
 
-def _send_step(reminder: Reminder, step: int) -> None:
+def _send_step(reminder: Reminder, step: int) -> bool:
+    """Queue step `step` on the client's first reachable channel, in their language, inside their hours.
+
+    The channel is the first of the client's channels (their order of preference) that they have not
+    refused and can be reached on; the outbox holds the message until their delivery window opens.
+    A client who cannot be reached on any channel gets nothing: the timeline says so, the reminder
+    pauses on that step, and the order's owner gets a task to contact them.
+    """
     sequence = reminder.sequence
     order = Order.objects.select_related("client", "pipeline", "stage", "owner").get(pk=reminder.order_id)
     client = order.client
     total = len(sequence.steps)
+    channels = reachable_channels(client)
+    if not channels:
+        _pause_unreachable(reminder, order, step)
+        return False
+    channel = channels[0]
     definition = sequence.steps[step]
+    language = client.language if client.language in definition["subject"] else "en"
     values = placeholder_values(order, step=step + 1, steps=total)
-    if client.email:
-        queue_email(
-            key=f"reminder:{reminder.pk}:step:{step}",
-            recipient=client.email,
-            subject=fill(in_language(definition["subject"], client.language), values),
-            body_text=fill(in_language(definition["body"], client.language), values),
-            language=client.language,
-            contact=client,
-            order_id=order.pk,
-        )
+    queue_message(
+        key=f"reminder:{reminder.pk}:step:{step}",
+        channel=channel,
+        recipient=adapter_for(channel).address_for(client) or client.name,
+        subject=fill(in_language(definition["subject"], language), values),
+        body_text=fill(in_language(definition["body"], language), values),
+        language=language,
+        contact=client,
+        order_id=order.pk,
+        reply_to=order_reply_address(order.reference) if channel == Channel.EMAIL else "",
+    )
     record_event(
         order,
         OrderEvent.Kind.REMINDER_SENT,
@@ -207,7 +235,13 @@ def _send_step(reminder: Reminder, step: int) -> None:
         audience=OrderEvent.Audience.CLIENT,
         message=_("%(sequence)s: reminder %(step)s of %(steps)s")
         % {"sequence": sequence.name, "step": step + 1, "steps": total},
-        data={"reminder": reminder.pk, "sequence": sequence.key, "step": step + 1, "of": total},
+        data={
+            "reminder": reminder.pk,
+            "sequence": sequence.key,
+            "step": step + 1,
+            "of": total,
+            "channel": channel,
+        },
     )
     reminder.next_step = step + 1
     if reminder.next_step < total:
@@ -215,6 +249,38 @@ def _send_step(reminder: Reminder, step: int) -> None:
     else:
         _finish(reminder, order)
     reminder.save(update_fields=["next_step", "next_due_at", "status", "stopped_reason", "updated_at"])
+    return True
+
+
+def _pause_unreachable(reminder: Reminder, order: Order, step: int) -> None:
+    """Nothing could be queued: say so on the timeline, pause on this step, and hand it to the owner."""
+    client = order.client
+    total = len(reminder.sequence.steps)
+    reason = _("%(client)s cannot be reached on any channel they accept") % {"client": client.name}
+    record_event(
+        order,
+        OrderEvent.Kind.NOTIFICATION_FAILED,
+        by=None,
+        message=_("%(sequence)s: reminder %(step)s of %(steps)s not sent: %(reason)s")
+        % {"sequence": reminder.sequence.name, "step": step + 1, "steps": total, "reason": reason},
+        data={"reminder": reminder.pk, "sequence": reminder.sequence.key, "step": step + 1, "of": total},
+    )
+    reminder.status = Reminder.Status.PAUSED
+    reminder.next_due_at = None
+    reminder.stopped_reason = reason[:200]
+    if order.owner is not None and order.owner.is_active:
+        create_task(
+            title=_(
+                "Remind %(client)s yourself (%(sequence)s, reminder %(step)s of %(steps)s): they cannot be "
+                "reached on any channel they accept; fix their channels and resume the reminders"
+            )
+            % {"client": client.name, "sequence": reminder.sequence.name, "step": step + 1, "steps": total},
+            assignee=order.owner,
+            by=None,
+            order=order,
+            due_at=timezone.now(),
+        )
+    reminder.save(update_fields=["status", "next_due_at", "stopped_reason", "updated_at"])
 
 
 def _finish(reminder: Reminder, order: Order) -> None:
@@ -268,8 +334,9 @@ def resume_reminder(reminder: Reminder) -> Reminder:
             datetime.UTC
         )
     locked.status = Reminder.Status.ACTIVE
+    locked.stopped_reason = ""
     _schedule_step(locked, calendar, due_at=due)
-    locked.save(update_fields=["status", "next_due_at", "updated_at"])
+    locked.save(update_fields=["status", "stopped_reason", "next_due_at", "updated_at"])
     return locked
 
 

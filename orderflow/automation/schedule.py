@@ -4,7 +4,8 @@ Long delays live here, never in Celery ETA/countdown. The beat sweep claims due 
 `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (a conditional UPDATE with a claim token on SQLite,
 whose writers are serialised anyway) and hands them to workers. Running a job locks its row and
 does its work in the same transaction that marks it done, so a job runs at most once to completion;
-a row left running by a dead worker is claimed again after the lease.
+a row left running by a dead worker is claimed again after the lease. External I/O (a webhook) is
+the exception: it runs between two transactions, with no row locked (OutsideWork).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -43,7 +45,20 @@ class PermanentJobError(DomainError):
     code = "job_permanent"
 
 
-Handler = Callable[[ScheduledJob], str]
+@dataclass(frozen=True)
+class OutsideWork:
+    """External I/O a handler asks for (e.g. a webhook's HTTP call), done with no transaction open.
+
+    The handler prepares it inside the job's transaction and returns it. The schedule commits, runs
+    `call()` with no row locked, then runs `finish(job, result)` in a new transaction with the job
+    locked and marks the job done. If `call` raises, the job is retried with backoff like any other.
+    """
+
+    call: Callable[[], Any]
+    finish: Callable[[ScheduledJob, Any], str]
+
+
+Handler = Callable[[ScheduledJob], "str | OutsideWork"]
 _handlers: dict[str, Handler] = {}
 
 
@@ -130,7 +145,8 @@ def run_job(job_id: int) -> str:
 
     A failure is recorded on the row and the job waits for its next attempt with backoff; after
     MAX_ATTEMPTS (or at once for a PermanentJobError) it is failed, for staff to see. Either way the
-    error stays with this job: other jobs and the change that scheduled it are untouched.
+    error stays with this job: other jobs and the change that scheduled it are untouched. A handler
+    that needs external I/O returns OutsideWork, which runs after this transaction has committed.
     """
     try:
         with transaction.atomic():
@@ -143,28 +159,70 @@ def run_job(job_id: int) -> str:
             job.attempts += 1
             job.status = ScheduledJob.Status.RUNNING
             outcome = _handlers[job.kind](job)
-            if job.status == ScheduledJob.Status.PENDING:  # the handler put it off to a later time
+            if isinstance(outcome, OutsideWork):
+                # Hold the job as ours (a fresh lease and token) while the call runs with no lock held.
+                job.claimed_at = timezone.now()
+                job.claim_token = uuid.uuid4().hex
+                job.save(update_fields=["status", "attempts", "claimed_at", "claim_token"])
+                work, token = outcome, job.claim_token
+            elif job.status == ScheduledJob.Status.PENDING:  # the handler put it off to a later time
                 job.save(update_fields=["status", "attempts", "due_at"])
                 return outcome
-            job.status = ScheduledJob.Status.DONE
-            job.finished_at = timezone.now()
-            job.last_error = ""
-            job.save(update_fields=["status", "attempts", "finished_at", "last_error"])
-            return outcome
+            else:
+                _mark_done(job)
+                return outcome
     except ScheduledJob.DoesNotExist:
         return "not run: gone"
     except Exception as error:
         _record_failure(job_id, error)
         return f"failed: {error}"
+    return _run_outside(job_id, work, token)
 
 
-def _record_failure(job_id: int, error: Exception) -> None:
+def _run_outside(job_id: int, work: OutsideWork, token: str) -> str:
+    """Do the handler's external I/O with no transaction open, then finish the job in a new one."""
+    try:
+        result = work.call()
+    except Exception as error:
+        _record_failure(job_id, error, counted=True, token=token)
+        return f"failed: {error}"
+    try:
+        with transaction.atomic():
+            job = ScheduledJob.objects.select_for_update().get(pk=job_id)
+            if job.status != ScheduledJob.Status.RUNNING or job.claim_token != token:
+                return f"not finished: the job is {job.status} and held by another run"
+            outcome = work.finish(job, result)
+            _mark_done(job)
+            return outcome
+    except ScheduledJob.DoesNotExist:
+        return "not run: gone"
+    except Exception as error:
+        _record_failure(job_id, error, counted=True, token=token)
+        return f"failed: {error}"
+
+
+def _mark_done(job: ScheduledJob) -> None:
+    job.status = ScheduledJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.last_error = ""
+    job.save(update_fields=["status", "attempts", "finished_at", "last_error"])
+
+
+def _record_failure(job_id: int, error: Exception, *, counted: bool = False, token: str = "") -> None:
+    """Record the error: retry later with backoff, or fail for good (a domain refusal, or too many tries).
+
+    `counted`: this attempt was already counted (work outside the transaction); `token`: only if the
+    job is still held by this run (a job another sweep claimed since is that run's to record).
+    """
     from orderflow.automation.actions import note_action_failed
 
     message = str(error) if isinstance(error, DomainError) else f"{type(error).__name__}: {error}"
     with transaction.atomic():
         job = ScheduledJob.objects.select_for_update().get(pk=job_id)
-        job.attempts += 1
+        if token and job.claim_token != token:
+            return
+        if not counted:
+            job.attempts += 1
         job.last_error = message[:2000]
         if isinstance(error, DomainError) or job.attempts >= MAX_ATTEMPTS:
             job.status = ScheduledJob.Status.FAILED

@@ -16,6 +16,7 @@ from orderflow.automation.definitions import (
     parse_time,
 )
 from orderflow.automation.models import ReminderSequence, Rule
+from orderflow.automation.provisions import provide_for_actions
 from orderflow.errors import DomainError
 from orderflow.pipelines.models import Pipeline
 
@@ -61,13 +62,17 @@ def sequence_fields(cleaned: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def save_rule(pipeline: Pipeline, definition: dict[str, Any], *, rule: Rule | None = None) -> Rule:
-    """Create a rule (or replace `rule`'s definition); AutomationDefinitionError lists every problem."""
+    """Create a rule (or replace `rule`'s definition); AutomationDefinitionError lists every problem.
+
+    A starter form or kind of call the rule names and that is missing is added (automation.provisions).
+    """
     cleaned, problems = check_rule(definition, pipeline=pipeline)
     key = str(cleaned.get("key") or "")
     if key and Rule.objects.filter(pipeline=pipeline, key=key).exclude(pk=rule.pk if rule else 0).exists():
         problems.append(("key", _("another rule of this pipeline has the key %(key)r") % {"key": key}))
     if problems:
         raise AutomationDefinitionError(problems)
+    provide_for_actions(cleaned["actions"])
     if rule is None:
         position = Rule.objects.filter(pipeline=pipeline).count()
         return Rule.objects.create(pipeline=pipeline, key=key, position=position, **rule_fields(cleaned))

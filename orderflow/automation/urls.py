@@ -15,5 +15,6 @@ urlpatterns = [
     path("reminders/new/", views.sequence_create, name="sequence-create"),
     path("reminders/<int:pk>/", views.sequence_edit, name="sequence-edit"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job-retry"),
+    path("orders/<int:pk>/reminders/", views.order_reminders, name="order-reminders"),
     path("order-reminders/<int:pk>/<slug:action>/", views.reminder_control, name="reminder-control"),
 ]

@@ -31,6 +31,8 @@ from orderflow.automation.services import (
     sequence_definition,
 )
 from orderflow.errors import DomainError
+from orderflow.pipelines.models import Order
+from orderflow.pipelines.selectors import orders_for_staff
 
 RULE_EXAMPLE = """key: questionnaire-answered
 name: Questionnaire answered
@@ -198,18 +200,53 @@ REMINDER_ACTIONS: dict[str, Callable[[Reminder], Reminder]] = {
 }
 
 
+def _reminders_section(
+    request: HttpRequest, order: Order, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "automation/_order_reminders.html",
+        {
+            "order": order,
+            "reminders": selectors.reminders_of(order),
+            "can_control": request.user.has_perm("pipelines.change_order"),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+def order_reminders(request: HttpRequest, pk: int) -> HttpResponse:
+    """The order card's reminders section (loaded into the card by htmx)."""
+    order = get_object_or_404(orders_for_staff(user=request.user), pk=pk)  # type: ignore[arg-type]
+    return _reminders_section(request, order)
+
+
 @login_required
 @permission_required("pipelines.change_order", raise_exception=True)
 @require_POST
 def reminder_control(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Pause, resume, skip the next step of or send now a reminder; back to the order card."""
-    reminder = get_object_or_404(Reminder, pk=pk)
+    """Pause, resume, skip the next step of or send now a reminder of an order the user may see.
+
+    From the card (htmx) the section comes back in place, a refusal shown in it; without
+    JavaScript, back to the order card with a message.
+    """
+    visible = orders_for_staff(user=request.user)  # type: ignore[arg-type]
+    reminder = get_object_or_404(Reminder.objects.filter(order__in=visible), pk=pk)
     if action not in REMINDER_ACTIONS:
         return HttpResponse(status=404)
+    error = ""
     try:
         REMINDER_ACTIONS[action](reminder)
-    except DomainError as error:
-        messages.error(request, error.message)
+    except DomainError as refusal:
+        error = refusal.message
+    if request.htmx:  # type: ignore[attr-defined]
+        order = get_object_or_404(visible, pk=reminder.order_id)
+        return _reminders_section(request, order, error=error, status=422 if error else 200)
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, _("Reminder updated."))
     return redirect("backoffice:order-detail", pk=reminder.order_id)

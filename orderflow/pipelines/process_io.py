@@ -11,7 +11,9 @@ A template (format version 1) has these sections, and each entry its keys, in th
     reminders: key, name, active, start, stage, form, stops, send_at, escalate, steps  (likewise)
 
 Rules and reminder sequences are checked by orderflow.automation.definitions (what each key may
-say); a rule or sequence naming a stage or field the template does not have is refused.
+say); a rule or sequence naming a stage or field the template does not have is refused. A rule may
+name one of the starter forms or kinds of call Orderflow ships (automation.provisions): importing
+the template adds it when it is missing, so the imported process runs as it is.
 
 A key whose value is the model's default is left out of an export and may be left out of a file.
 
@@ -851,6 +853,7 @@ def import_process_template(
         stage.position = position
     Stage.objects.bulk_create(plan.stages)
     from orderflow.automation.models import ReminderSequence, Rule
+    from orderflow.automation.provisions import provide_for_actions
     from orderflow.automation.services import rule_fields, sequence_fields
 
     Rule.objects.bulk_create(
@@ -861,6 +864,8 @@ def import_process_template(
         ReminderSequence(pipeline=pipeline, key=sequence["key"], **sequence_fields(sequence))
         for sequence in plan.reminders
     )
+    # The starter forms and kinds of call the rules name are added when missing, so the process runs.
+    provide_for_actions(action for rule in plan.rules for action in rule["actions"])
     return pipeline
 
 

@@ -266,3 +266,115 @@ def test_cancelling_the_order_stops_its_reminders(
     reminder = Reminder.objects.get(order=order)
     assert (reminder.status, reminder.stopped_reason) == (Reminder.Status.STOPPED, "The order was closed")
     assert not ScheduledJob.objects.filter(status=ScheduledJob.Status.PENDING).exists()
+
+
+def test_a_reminder_goes_on_the_first_channel_the_client_did_not_refuse_in_their_language_and_hours(
+    web_pipeline: Pipeline,
+    questionnaire_reminders: ReminderSequence,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from orderflow.notifications.models import InboxNotification
+
+    set_calendar("Europe/Lisbon", "PT")
+    client_contact.language = "pt"
+    client_contact.channels = ["email", "portal"]
+    client_contact.opted_out_channels = ["email"]
+    client_contact.time_zone = "Europe/Lisbon"
+    client_contact.delivery_window_start = datetime.time(14, 0)
+    client_contact.delivery_window_end = datetime.time(18, 0)
+    client_contact.save()
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact)
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 12, 0, tzinfo=LISBON), tick=False):  # Monday
+        _send_request(order, django_capture_on_commit_callbacks)
+    with time_machine.travel(datetime.datetime(2026, 3, 9, 9, 0, tzinfo=LISBON), tick=False):
+        _sweep(django_capture_on_commit_callbacks)
+
+    [message] = OutboxMessage.objects.filter(order=order, idempotency_key__startswith="reminder:")
+    assert (message.channel, message.language, message.subject) == ("portal", "pt", "Lembrete 1")
+    assert message.deliver_after == datetime.datetime(2026, 3, 9, 14, 0, tzinfo=LISBON)  # their window
+    [sent] = _reminders_sent(order)
+    assert sent.data["channel"] == "portal"
+    assert not InboxNotification.objects.exists()  # not before 14:00 in Lisbon
+    with time_machine.travel(datetime.datetime(2026, 3, 9, 14, 0, tzinfo=LISBON), tick=False):
+        from orderflow.notifications.services import deliver_due_messages
+
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver_due_messages()
+    assert InboxNotification.objects.filter(contact=client_contact).count() == 1
+
+
+def test_a_client_reachable_on_no_channel_gets_no_pretend_reminder_the_owner_gets_a_task_and_resume_works(
+    web_pipeline: Pipeline,
+    questionnaire_reminders: ReminderSequence,
+    rep: User,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    capture = django_capture_on_commit_callbacks
+    set_calendar("UTC", "")
+    silent = Contact.objects.create(name="Silent Client", email="", phone="")
+    order = OrderFactory(pipeline=web_pipeline, client=silent, owner=rep)
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC), tick=False):
+        _send_request(order, capture)
+    with time_machine.travel(datetime.datetime(2026, 3, 9, 9, 0, tzinfo=datetime.UTC), tick=False):
+        _sweep(capture)
+
+    assert not _reminders_sent(order)
+    assert not OutboxMessage.objects.filter(order=order).exists()
+    [failed] = order.events.filter(kind=OrderEvent.Kind.NOTIFICATION_FAILED)
+    assert failed.message == (
+        "Questionnaire: reminder 1 of 4 not sent: Silent Client cannot be reached on any channel they accept"
+    )
+    reminder = Reminder.objects.get(order=order)
+    assert (reminder.status, reminder.next_step) == (Reminder.Status.PAUSED, 0)
+    [task] = StaffTask.objects.filter(order=order)
+    assert task.assignee == rep
+    assert task.title.startswith("Remind Silent Client yourself (Questionnaire, reminder 1 of 4)")
+
+    silent.email = "found@example.com"
+    silent.save()
+    with time_machine.travel(datetime.datetime(2026, 3, 9, 11, 0, tzinfo=datetime.UTC), tick=False):
+        resumed = resume_reminder(reminder)
+    assert (resumed.status, resumed.stopped_reason) == (Reminder.Status.ACTIVE, "")
+    assert resumed.next_due_at == datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.UTC), tick=False):
+        _sweep(capture)
+    [sent] = _reminders_sent(order)
+    assert sent.data["step"] == 1
+    assert OutboxMessage.objects.get(order=order).recipient == "found@example.com"
+
+
+def test_a_sequence_tied_to_a_stage_stops_when_the_order_leaves_that_stage(
+    web_pipeline: Pipeline,
+    rep: User,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from orderflow.automation.services import save_sequence
+    from orderflow.automation.tests.conftest import questionnaire_steps
+    from orderflow.pipelines.services import move_order
+
+    save_sequence(
+        web_pipeline,
+        {
+            "key": "questionnaire",
+            "name": "Questionnaire",
+            "start": "request.sent",
+            "stage": "questionnaire-sent",
+            "steps": questionnaire_steps(),
+        },
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+    _send_request(order, django_capture_on_commit_callbacks, request_id=5)
+    assert not Reminder.objects.exists()  # not in the stage yet: the sequence does not start
+    with django_capture_on_commit_callbacks(execute=True):
+        move_order(order, web_pipeline.stages.get(key="questionnaire-sent"), by=rep)
+    _send_request(order, django_capture_on_commit_callbacks, request_id=6)
+    reminder = Reminder.objects.get(order=order)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the client answered by e-mail; the rep moves on
+        move_order(order, web_pipeline.stages.get(key="questionnaire-received"), by=rep)
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.stopped_reason) == (Reminder.Status.STOPPED, "The order left the stage")
+    assert not ScheduledJob.objects.filter(status=ScheduledJob.Status.PENDING).exists()

@@ -8,11 +8,13 @@ import hmac
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from orderflow.accounts.models import Contact, User
 from orderflow.accounts.roles import Role
@@ -406,3 +408,246 @@ def test_a_rule_sends_a_booking_invitation_when_the_questionnaire_is_received(
     assert refused.value.problems == [
         ("actions[0].booking_type", "there is no kind of call called “Site visit”")
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "part"),
+    [
+        ("payment.received", "payments"),
+        ("message.received", "messaging"),
+        ("bid.deadline_passed", "the contractor marketplace"),
+    ],
+)
+def test_a_rule_waiting_for_something_nothing_records_yet_is_refused_naming_the_missing_part(
+    web_pipeline: Pipeline, kind: str, part: str
+) -> None:
+    with pytest.raises(AutomationDefinitionError) as refused:
+        save_rule(
+            web_pipeline,
+            {
+                "key": "never",
+                "name": "Never",
+                "trigger": {"kind": kind},
+                "actions": [{"type": "add_tag", "tag": "x"}],
+            },
+        )
+
+    [(path, message)] = refused.value.problems
+    assert path == "trigger.kind"
+    assert message.startswith(f"'{kind}' can never happen yet: nothing in Orderflow records it until {part}")
+    assert message.endswith("so a rule waiting for it would never run")
+    assert not Rule.objects.exists()
+
+
+class _SlowHook(http.server.BaseHTTPRequestHandler):
+    """Answers after SLEEP seconds while `slow` (past the webhook's timeout), else at once with 503.
+
+    While it sleeps it takes the order, job and rule-run rows from another database connection:
+    `waited` keeps how long that took (a worker holding a transaction would make it wait).
+    """
+
+    SLEEP = 1.5
+    slow = True
+    order_id = 0
+    calls = 0
+    waited: list[float] = []
+
+    def do_POST(self) -> None:
+        from django.db import connection
+        from django.db.models import F
+
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).calls += 1
+        if not type(self).slow:
+            self.send_response(503)
+            self.end_headers()
+            return
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():  # on SQLite: BEGIN IMMEDIATE, the database's one write lock
+                if connection.features.has_select_for_update_nowait:
+                    list(Order.objects.select_for_update(nowait=True).filter(pk=self.order_id))
+                    list(ScheduledJob.objects.select_for_update(nowait=True).all())
+                    list(RuleRun.objects.select_for_update(nowait=True).all())
+                Order.objects.filter(pk=self.order_id).update(title=F("title"))
+            type(self).waited.append(time.perf_counter() - started)
+        finally:
+            connection.close()
+        time.sleep(self.SLEEP)
+        try:
+            self.send_response(204)
+            self.end_headers()
+        except OSError:
+            pass  # the caller gave up waiting, as it should
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_hook_server() -> Iterator[str]:
+    _SlowHook.slow, _SlowHook.calls, _SlowHook.waited = True, 0, []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_webhook_that_sleeps_past_its_timeout_holds_no_lock_is_retried_then_shown_failed_and_the_move_stands(
+    web_pipeline: Pipeline, rep: User, client_contact: Contact, slow_hook_server: str, client: Any
+) -> None:
+    from django.urls import reverse
+
+    save_rule(
+        web_pipeline,
+        {
+            "key": "tell-crm",
+            "name": "Tell the CRM",
+            "trigger": {"kind": "stage.entered", "stage": "questionnaire-sent"},
+            "actions": [{"type": "webhook", "url": f"{slow_hook_server}/orders", "timeout": 1}],
+        },
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+    _SlowHook.order_id = order.pk
+    start = datetime.datetime(2026, 5, 4, 10, 0, tzinfo=datetime.UTC)
+
+    with time_machine.travel(start, tick=False):
+        move_order(order, web_pipeline.stages.get(key="questionnaire-sent"), by=rep)  # the worker runs inline
+
+    order.refresh_from_db()
+    assert order.stage.key == "questionnaire-sent"  # the move stands
+    assert _SlowHook.calls == 1
+    [waited] = _SlowHook.waited
+    assert waited < 0.5, f"another connection waited {waited:.2f} s for a lock during the webhook call"
+    job = ScheduledJob.objects.get(kind=ScheduledJob.Kind.RULE_ACTION)
+    assert (job.status, job.attempts) == (ScheduledJob.Status.PENDING, 1)
+    assert job.last_error == "OSError: webhook did not answer within 1 s"
+    assert job.due_at == start + datetime.timedelta(seconds=30)  # the first backoff
+    admin = UserFactory(role=Role.ADMIN)
+    client.force_login(admin)
+    page = client.get(reverse("automation:home")).text
+    assert "Failed or retrying" in page
+    assert "webhook did not answer within 1 s" in page
+
+    _SlowHook.slow = False  # the receiver now answers at once, with an error
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        job.refresh_from_db()
+        assert job.status == ScheduledJob.Status.PENDING
+        with time_machine.travel(job.due_at - datetime.timedelta(seconds=1), tick=False):
+            assert sweep() == 0  # not before its backoff has passed
+        with time_machine.travel(job.due_at, tick=False):
+            sweep()
+        assert _SlowHook.calls == attempt
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ScheduledJob.Status.FAILED, MAX_ATTEMPTS)
+    assert job.last_error == "OSError: webhook answered HTTP 503"
+    run = RuleRun.objects.get()
+    assert run.outcome == RuleRun.Outcome.FAILED
+    page = client.get(reverse("automation:home")).text
+    assert "Try again" in page
+    assert "webhook answered HTTP 503" in page
+    order.refresh_from_db()
+    assert order.stage.key == "questionnaire-sent"
+    assert not order.events.filter(kind=OrderEvent.Kind.RULE_ACTED).exists()
+
+
+def test_a_rule_email_to_a_client_who_refused_email_sends_nothing_and_says_so(
+    web_pipeline: Pipeline, client_contact: Contact, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    client_contact.opted_out_channels = ["email"]
+    client_contact.save()
+    save_rule(
+        web_pipeline,
+        {
+            "key": "hello",
+            "name": "Hello",
+            "trigger": {"kind": "order.created"},
+            "actions": [
+                {"type": "send_email", "subject": {"en": "Hi"}, "body": {"en": "Hello {client_name}"}}
+            ],
+        },
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = OrderFactory(pipeline=web_pipeline, client=client_contact)
+
+    assert not OutboxMessage.objects.filter(idempotency_key__startswith="rule-run:").exists()
+    [run] = RuleRun.objects.all()
+    assert run.actions[0]["detail"] == "No e-mail sent: Ana Client has refused e-mail"
+    [acted] = order.events.filter(kind=OrderEvent.Kind.RULE_ACTED)
+    assert acted.message == "Hello: No e-mail sent: Ana Client has refused e-mail"
+
+
+def test_saving_a_rule_that_names_a_starter_form_or_call_adds_it_to_an_empty_library(
+    web_pipeline: Pipeline,
+) -> None:
+    from orderflow.client_requests.models import FormTemplate
+    from orderflow.scheduling.models import BookingType
+
+    assert not FormTemplate.objects.exists()
+    save_rule(
+        web_pipeline,
+        {
+            "key": "start",
+            "name": "Start",
+            "trigger": {"kind": "order.created"},
+            "actions": [
+                {"type": "send_request", "form": "Website questionnaire"},
+                {"type": "send_booking_invitation", "booking_type": "Questionnaire review call"},
+            ],
+        },
+    )
+
+    assert FormTemplate.objects.filter(name="Website questionnaire", is_template=True).exists()
+    assert BookingType.objects.get().name == "Questionnaire review call"
+
+
+def test_a_booking_invitation_sent_by_a_rule_starts_its_reminders_and_booking_stops_them(
+    web_pipeline: Pipeline,
+    rep: User,
+    client_contact: Contact,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    from orderflow.automation.models import Reminder
+    from orderflow.automation.services import save_sequence
+    from orderflow.automation.tests.conftest import questionnaire_steps
+    from orderflow.scheduling.models import BookingType
+
+    capture = django_capture_on_commit_callbacks
+    call = BookingType.objects.create(name="Review call", duration_minutes=30)
+    other_call = BookingType.objects.create(name="Launch call", duration_minutes=30)
+    save_rule(
+        web_pipeline,
+        {
+            "key": "invite",
+            "name": "Invite",
+            "trigger": {"kind": "stage.entered", "stage": "questionnaire-received"},
+            "actions": [{"type": "send_booking_invitation", "booking_type": "Review call"}],
+        },
+    )
+    save_sequence(
+        web_pipeline,
+        {"key": "book", "name": "Book your call", "start": "booking.invited", "steps": questionnaire_steps()},
+    )
+    order = OrderFactory(pipeline=web_pipeline, client=client_contact, by=rep)
+
+    _move(order, "questionnaire-received", rep, capture)
+
+    reminder = Reminder.objects.get(order=order)
+    assert (reminder.status, reminder.awaited_id) == (Reminder.Status.ACTIVE, str(call.pk))
+    with capture(execute=True):  # another kind of call booked: not the awaited one
+        record_event(
+            order, OrderEvent.Kind.BOOKING_MADE, by=None, data={"booking": 1, "booking_type": other_call.pk}
+        )
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.ACTIVE
+    with capture(execute=True):
+        record_event(
+            order, OrderEvent.Kind.BOOKING_MADE, by=None, data={"booking": 2, "booking_type": call.pk}
+        )
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.ANSWERED

@@ -565,12 +565,56 @@ def test_the_web_design_template_brings_its_rules_and_reminders(db: None) -> Non
     pipeline = import_process_template(WEB)
 
     rules = list(Rule.objects.filter(pipeline=pipeline).values_list("key", flat=True))
-    assert rules[:3] == ["send-questionnaire", "questionnaire-answered", "review-call-booked"]
+    assert rules[:4] == [
+        "send-questionnaire",
+        "questionnaire-answered",
+        "invite-to-review-call",
+        "review-call-booked",
+    ]
+    assert "paid" not in rules  # nothing records payments yet, so such a rule could never fire
     sequences = {sequence.key: sequence for sequence in ReminderSequence.objects.filter(pipeline=pipeline)}
     assert set(sequences) == {"questionnaire", "review-call", "design-approval"}
     assert [step["days"] for step in sequences["questionnaire"].steps] == [5, 10, 15, 20]
-    assert sequences["review-call"].stop_kinds == ["booking.made"]
+    assert (sequences["review-call"].start_kind, sequences["review-call"].stop_kinds) == (
+        "booking.invited",
+        ["booking.made"],
+    )
     assert export_process_template(pipeline) == WEB
+
+
+def test_importing_the_web_design_template_adds_the_form_and_the_call_its_rules_name(db: None) -> None:
+    from orderflow.client_requests.models import FormTemplate
+    from orderflow.scheduling.models import BookingType
+
+    import_process_template(WEB)
+
+    assert FormTemplate.objects.filter(name="Website questionnaire", is_template=True).count() == 1
+    [call] = BookingType.objects.filter(name="Questionnaire review call")
+    assert (call.duration_minutes, call.is_active) == (30, True)
+    import_process_template(WEB, slug="website-2", number_prefix="WEBB")  # a second import adds no copies
+    assert FormTemplate.objects.filter(name="Website questionnaire", is_template=True).count() == 1
+    assert BookingType.objects.filter(name="Questionnaire review call").count() == 1
+
+
+def test_site_launched_needs_the_approved_design_and_the_live_site_address(db: None) -> None:
+    from orderflow.pipelines.services import StageGuardError, move_order, update_order
+    from tests.factories import OrderFactory, UserFactory
+
+    pipeline = import_process_template(WEB)
+    manager = UserFactory(role="manager")
+    order = OrderFactory(pipeline=pipeline, by=manager, stage="initial-design-in-production")
+    launched = pipeline.stages.get(key="site-launched")
+
+    with pytest.raises(StageGuardError):
+        move_order(order, launched, by=manager)
+    move_order(order, pipeline.stages.get(key="website-approved"), by=manager)
+    with pytest.raises(StageGuardError, match="Live site"):
+        move_order(order, launched, by=manager)
+    update_order(order, by=manager, fields={"live-site": "https://bakery.pt"})
+    move_order(order, launched, by=manager)
+
+    order.refresh_from_db()
+    assert order.stage == launched
 
 
 def test_a_rule_naming_a_missing_stage_is_refused_with_its_line(db: None) -> None:
@@ -586,17 +630,17 @@ def test_a_rule_naming_a_missing_stage_is_refused_with_its_line(db: None) -> Non
 
 
 def test_a_reminder_step_without_english_and_a_rule_with_an_unknown_trigger_are_refused(db: None) -> None:
-    text = WEB.replace("      kind: payment.received\n", "      kind: payment.recieved\n").replace(
+    text = WEB.replace("      kind: booking.cancelled\n", "      kind: booking.canceled\n").replace(
         "          en: Your questionnaire for {order_number} is waiting\n", ""
     )
 
     errors = _refusal(text)
 
     assert [error.split(":")[0] for error in errors] == [
-        f"line {_line_of(text, 'payment.recieved')}, rules[6].trigger.kind",
+        f"line {_line_of(text, 'booking.canceled')}, rules[4].trigger.kind",
         f"line {_line_of(text, 'O seu questionário para') - 1}, reminders[0].steps[0].subject",
     ]
-    assert "'payment.recieved' is not one of order.created" in errors[0]
+    assert "'booking.canceled' is not one of order.created" in errors[0]
     assert "an English text (en) is needed" in errors[1]
 
 
@@ -607,5 +651,5 @@ def test_two_rules_with_the_same_key_are_refused(db: None) -> None:
 
     first = _line_of(text, "- key: send-questionnaire")
     assert errors == [
-        f"line {first + 13}, rules[1].key: rule key 'send-questionnaire' is used twice (first on line {first})"
+        f"line {first + 12}, rules[1].key: rule key 'send-questionnaire' is used twice (first on line {first})"
     ]
