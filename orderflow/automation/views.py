@@ -32,7 +32,7 @@ from orderflow.automation.services import (
 )
 from orderflow.errors import DomainError
 from orderflow.pipelines.models import Order
-from orderflow.pipelines.selectors import orders_for_staff
+from orderflow.pipelines.selectors import orders_for_staff, tasks_of_order
 
 RULE_EXAMPLE = """key: questionnaire-answered
 name: Questionnaire answered
@@ -201,19 +201,20 @@ REMINDER_ACTIONS: dict[str, Callable[[Reminder], Reminder]] = {
 
 
 def _reminders_section(
-    request: HttpRequest, order: Order, *, error: str = "", status: int = 200
+    request: HttpRequest, order: Order, *, error: str = "", status: int = 200, refresh_next: bool = False
 ) -> HttpResponse:
-    return render(
-        request,
-        "automation/_order_reminders.html",
-        {
-            "order": order,
-            "reminders": selectors.reminders_of(order),
-            "can_control": request.user.has_perm("pipelines.change_order"),
-            "error": error,
-        },
-        status=status,
-    )
+    """The card's reminders section; after a control also the card's "Next" (swapped out of band)."""
+    context: dict[str, Any] = {
+        "order": order,
+        "reminders": selectors.reminders_of(order),
+        "can_control": request.user.has_perm("pipelines.change_order"),
+        "error": error,
+        "refresh_next": refresh_next,
+    }
+    if refresh_next:
+        context["next_reminder"] = selectors.next_reminder_for(order)
+        context["open_tasks"] = list(tasks_of_order(order).filter(done_at__isnull=True)[:3])
+    return render(request, "automation/_order_reminders.html", context, status=status)
 
 
 @login_required
@@ -244,7 +245,9 @@ def reminder_control(request: HttpRequest, pk: int, action: str) -> HttpResponse
         error = refusal.message
     if request.htmx:  # type: ignore[attr-defined]
         order = get_object_or_404(visible, pk=reminder.order_id)
-        return _reminders_section(request, order, error=error, status=422 if error else 200)
+        return _reminders_section(
+            request, order, error=error, status=422 if error else 200, refresh_next=not error
+        )
     if error:
         messages.error(request, error)
     else:

@@ -159,6 +159,10 @@ def test_staff_pause_resume_skip_and_send_now_through_the_order_card(
 
         skipped = client.post(_control_urls(resumed.text)["skip"], headers=htmx)
         assert "reminder 2 of 4, Mon 16 Mar 09:00" in skipped.text
+        # The card's "Next" comes along, swapped out of band.
+        assert re.search(
+            r'<div id="order-next" hx-swap-oob="true">.*reminder 2 of 4, Mon 16 Mar 09:00', skipped.text, re.S
+        )
 
         with capture(execute=True):
             sent = client.post(_control_urls(skipped.text)["send-now"], headers=htmx)
