@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
@@ -124,6 +125,8 @@ def clean_question(raw: dict[str, Any], *, earlier: list[dict[str, Any]]) -> dic
     if help_text:
         question["help"] = help_text[:1000]
     if kind == QuestionType.INFO:
+        if translations := _clean_translations(raw.get("translations"), question):
+            question["translations"] = translations
         return question
     question["required"] = bool(raw.get("required"))
     if kind in CHOICE_TYPES:
@@ -159,6 +162,8 @@ def clean_question(raw: dict[str, Any], *, earlier: list[dict[str, Any]]) -> dic
         )
         kinds = [kind_ for kind_ in raw.get("file_types") or DEFAULT_FILE_KINDS if kind_ in FILE_KINDS]
         question["file_types"] = kinds or list(DEFAULT_FILE_KINDS)
+    if translations := _clean_translations(raw.get("translations"), question):
+        question["translations"] = translations
     show_if = raw.get("show_if") or {}
     if show_if.get("question"):
         source = next((q for q in earlier if q["key"] == show_if["question"]), None)
@@ -168,6 +173,57 @@ def clean_question(raw: dict[str, Any], *, earlier: list[dict[str, Any]]) -> dic
             )
         question["show_if"] = {"question": source["key"], "equals": str(show_if.get("equals") or "")}
     return question
+
+
+def _translation_languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def _clean_translations(raw: Any, question: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A question's wording in other languages: {language: {"label", "help", "choices"}}.
+
+    Only what a recipient reads is translated; choices are translated by position and must match the
+    question's choices in number (the stored answer is always the choice itself, never its translation,
+    so moves and show-if conditions work in every language). Anything malformed is dropped.
+    """
+    if not isinstance(raw, dict):
+        return {}
+    cleaned: dict[str, dict[str, Any]] = {}
+    for language in _translation_languages():
+        wording = raw.get(language)
+        if not isinstance(wording, dict):
+            continue
+        item: dict[str, Any] = {}
+        if label := str(wording.get("label") or "").strip():
+            item["label"] = label[:300]
+        if (help_text := str(wording.get("help") or "").strip()) and question.get("help"):
+            item["help"] = help_text[:1000]
+        choices = wording.get("choices")
+        if (
+            isinstance(choices, list)
+            and question.get("choices")
+            and len(choices) == len(question["choices"])
+            and all(str(choice).strip() for choice in choices)
+        ):
+            item["choices"] = [str(choice).strip()[:200] for choice in choices]
+        if item:
+            cleaned[language] = item
+    return cleaned
+
+
+def _clean_title(raw: dict[str, Any]) -> dict[str, Any]:
+    """The form's own title with its translations, used for a request sent under that very title."""
+    title = str(raw.get("title") or "").strip()[:200]
+    if not title:
+        return {}
+    found = raw.get("translations")
+    translations: dict[str, Any] = found if isinstance(found, dict) else {}
+    titles = {
+        language: {"title": str(wording["title"]).strip()[:200]}
+        for language in _translation_languages()
+        if isinstance(wording := translations.get(language), dict) and str(wording.get("title") or "").strip()
+    }
+    return {"title": title, **({"translations": titles} if titles else {})}
 
 
 def clean_definition(raw: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +253,39 @@ def clean_definition(raw: dict[str, Any]) -> dict[str, Any]:
         }
         moves["question"] = deciding["key"]
         moves["values"] = values
-    return {"questions": questions, "moves": moves}
+    return {**_clean_title(raw), "questions": questions, "moves": moves}
+
+
+def localize_question(question: dict[str, Any], language: str) -> dict[str, Any]:
+    """The question as a recipient speaking `language` reads it (the form's own wording when untranslated).
+
+    Choices keep their stored values; `choice_labels` maps each value to the words shown for it.
+    """
+    wording = (question.get("translations") or {}).get(language) or {}
+    localized = {key: value for key, value in question.items() if key != "translations"}
+    if "label" in wording:
+        localized["label"] = wording["label"]
+    if "help" in wording:
+        localized["help"] = wording["help"]
+    if question.get("choices"):
+        labels = wording.get("choices") or question["choices"]
+        localized["choice_labels"] = dict(zip(question["choices"], labels, strict=True))
+    return localized
+
+
+def localize_title(title: str, definition: dict[str, Any], language: str) -> str:
+    """A request's title for a recipient: translated when the request kept the form's own title."""
+    if title != definition.get("title"):
+        return title
+    return str(((definition.get("translations") or {}).get(language) or {}).get("title") or title)
+
+
+def translated_languages(definition: dict[str, Any]) -> list[str]:
+    """The languages a definition has any wording for besides its own, in the order of LANGUAGES."""
+    found = set((definition.get("translations") or {}).keys())
+    for question in definition.get("questions") or []:
+        found.update((question.get("translations") or {}).keys())
+    return [code for code in _translation_languages() if code in found]
 
 
 def is_visible(question: dict[str, Any], answers: dict[str, Any]) -> bool:
@@ -309,8 +397,11 @@ def display_answer(question: dict[str, Any], value: Any) -> str:
     """An answer as plain text for people (staff card, CSV, PDF, e-mail). Never HTML: escape on output."""
     if is_blank(value):
         return ""
+    labels = question.get("choice_labels") or {}
     if question["type"] == QuestionType.MULTIPLE_CHOICE and isinstance(value, list):
-        return ", ".join(str(item) for item in value)
+        return ", ".join(str(labels.get(item, item)) for item in value)
+    if question["type"] in CHOICE_TYPES:
+        return str(labels.get(value, value))
     if question["type"] == QuestionType.YES_NO:
         return str(_("Yes") if value == "yes" else _("No"))
     if question["type"] == QuestionType.RATING:

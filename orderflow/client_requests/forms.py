@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from orderflow.client_requests.definitions import (
@@ -123,11 +124,29 @@ class MovesForm(forms.Form):
         help_text=_("One per line, e.g. “Approved = website-approved”."),
     )
 
-    def __init__(self, *args: Any, questions: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        questions: list[dict[str, Any]] | None = None,
+        stage_keys: set[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.questions = {q["key"]: q for q in questions or []}
+        self.stage_keys = stage_keys
         cast(forms.ChoiceField, self.fields["question"]).choices = [("", _("No question"))] + [
             (q["key"], q["label"]) for q in questions or [] if q["type"] in DECIDING_TYPES
         ]
+
+    def _check_stage(self, key: str) -> str:
+        key = slugify(key)
+        if self.stage_keys is not None and key not in self.stage_keys:
+            raise ValidationError(_("There is no stage with the key “%(key)s”.") % {"key": key})
+        return key
+
+    def clean_on_submit(self) -> str:
+        value = self.cleaned_data["on_submit"].strip()
+        return self._check_stage(value) if value else ""
 
     @classmethod
     def initial_from(cls, moves: dict[str, Any]) -> dict[str, Any]:
@@ -145,8 +164,24 @@ class MovesForm(forms.Form):
             value, separator, stage = line.rpartition("=")
             if not separator or not value.strip() or not stage.strip():
                 raise ValidationError(_("Write each line as “answer = stage-key”."))
-            mapping[value.strip()] = stage.strip()
+            mapping[value.strip()] = self._check_stage(stage.strip())
         return mapping
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        question = self.questions.get(cleaned.get("question") or "")
+        if question is not None:
+            answers = (
+                ["yes", "no"] if question["type"] == QuestionType.YES_NO else question.get("choices", [])
+            )
+            for value in cleaned.get("values") or {}:
+                if value not in answers:
+                    self.add_error(
+                        "values",
+                        _("“%(value)s” is not an answer to “%(label)s”; the answers are: %(answers)s.")
+                        % {"value": value, "label": question["label"], "answers": ", ".join(answers)},
+                    )
+        return cleaned
 
     def to_moves(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -20,7 +20,8 @@ def private_storage() -> FileSystemStorage:
 
 
 class FormTemplate(models.Model):
-    """A questionnaire. In the library (`is_template`) or built for one order's ad-hoc request."""
+    """A questionnaire: in the library (`is_template`), built for one order's ad-hoc request (`order`), or
+    one sent request's own copy of its questions (`client_request`), so editing it changes that request only."""
 
     name = models.CharField(_("name"), max_length=200)
     description = models.CharField(_("description"), max_length=500, blank=True)
@@ -32,6 +33,16 @@ class FormTemplate(models.Model):
         on_delete=models.CASCADE,
         related_name="adhoc_forms",
         help_text=_("The order an ad-hoc form was built for."),
+    )
+    client_request = models.OneToOneField(
+        "ClientRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="own_form",
+        help_text=_(
+            "The request whose questions this is: a copy made when staff edit one request's questions."
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,7 +17,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from orderflow.accounts.models import Organisation
 from orderflow.client_requests import selectors, services
-from orderflow.client_requests.definitions import QuestionType, display_answer, is_visible
+from orderflow.client_requests.definitions import (
+    QuestionType,
+    display_answer,
+    is_visible,
+    localize_question,
+    localize_title,
+)
 from orderflow.client_requests.models import Recipient
 from orderflow.errors import DomainError
 
@@ -39,7 +46,9 @@ def with_recipient(view: RecipientView) -> Callable[..., HttpResponse]:
         with translation.override(recipient.language):
             response = view(request, recipient, token, *args, **kwargs)
             response.headers["Content-Language"] = recipient.language
-            response.headers["Referrer-Policy"] = "no-referrer"
+            # same-origin: other sites never see the secret link, while our own form posts keep their
+            # Origin/Referer (with no-referrer Chromium sends "Origin: null" and CSRF refuses the post).
+            response.headers["Referrer-Policy"] = "same-origin"
             response.headers["X-Robots-Tag"] = "noindex"
             return response
 
@@ -56,10 +65,12 @@ def _question_context(
         files.setdefault(answer_file.question_key, []).append(answer_file)
     items = []
     for question in request.form_version.questions:
-        items.append(question_item(question, answers, files, (errors or {}).get(question["key"], "")))
+        localized = localize_question(question, recipient.language)
+        items.append(question_item(localized, answers, files, (errors or {}).get(question["key"], "")))
     return {
         "recipient": recipient,
         "client_request": request,
+        "title": localize_title(request.title, request.form_version.definition, recipient.language),
         "token": token,
         "items": items,
         "errors": errors or {},
@@ -72,9 +83,12 @@ def _question_context(
 def question_item(
     question: dict[str, Any], answers: dict[str, Any], files: dict[str, list[Any]], error: str
 ) -> dict[str, Any]:
+    """One question ready for the recipient's page; `question` is already in the reader's language."""
     value = answers.get(question["key"])
+    labels = question.get("choice_labels") or {}
     return {
         "q": question,
+        "choices": [(choice, labels.get(choice, choice)) for choice in question.get("choices", [])],
         "value": value,
         "values": value if isinstance(value, list) else ([] if value is None else [str(value)]),
         "text": "" if value is None else str(value),
@@ -90,7 +104,9 @@ def question_item(
 @with_recipient
 def respond(request: HttpRequest, recipient: Recipient, token: str) -> HttpResponse:
     services.note_opened(recipient)
-    return render(request, "client_requests/respond.html", _question_context(recipient, token))
+    context = _question_context(recipient, token)
+    context["just_saved"] = request.GET.get("saved") == "1" and recipient.request.is_open
+    return render(request, "client_requests/respond.html", context)
 
 
 def _posted(request: HttpRequest, key: str, question: dict[str, Any]) -> str | list[str]:
@@ -166,10 +182,16 @@ def _file_block(
 @require_POST
 @with_recipient
 def submit(request: HttpRequest, recipient: Recipient, token: str) -> HttpResponse:
-    """Send the answers in. Without JavaScript the posted fields are saved first; errors show in place."""
+    """Send the answers in. Without JavaScript the posted fields are saved first; errors show in place.
+
+    Without JavaScript there is no autosave, so the page offers "Save and finish later" (`save` in the
+    post): it saves the posted fields and comes back to the page without submitting.
+    """
     errors: dict[str, str] = {}
     if not request.htmx and recipient.request.is_open:  # type: ignore[attr-defined]
         errors = _save_everything(request, recipient)
+        if "save" in request.POST and not errors:
+            return redirect(reverse("client_requests:respond", args=[token]) + "?saved=1")
     if not errors:
         try:
             services.submit_request(recipient)

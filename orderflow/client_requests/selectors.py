@@ -18,6 +18,7 @@ from orderflow.client_requests.models import (
     Recipient,
 )
 from orderflow.pipelines.models import Order
+from orderflow.pipelines.selectors import active_pipelines
 
 TOKEN_MAX_LENGTH = 100
 OPEN_STATUSES = (ClientRequest.Status.PENDING, ClientRequest.Status.STARTED)
@@ -54,10 +55,19 @@ def form_library() -> QuerySet[FormTemplate]:
 
 
 def forms_to_send(order: Order) -> QuerySet[FormTemplate]:
-    """Library forms and the ad-hoc forms built for this order."""
-    return FormTemplate.objects.filter(Q(is_template=True) | Q(order=order)).order_by(
-        "-is_template", "name", "id"
-    )
+    """Library forms and the ad-hoc forms built for this order (not one request's own copy of its questions)."""
+    return FormTemplate.objects.filter(
+        Q(is_template=True) | Q(order=order, client_request__isnull=True)
+    ).order_by("-is_template", "name", "id")
+
+
+def stage_keys_for(form: FormTemplate) -> set[str]:
+    """Stage keys a form's moves may name: its order's pipeline's for an ad-hoc form or a request's own
+    copy, else those of every active pipeline (a library form may be sent for an order of any)."""
+    if form.order_id is not None:
+        keys = Order.objects.filter(pk=form.order_id).values_list("pipeline__stages__key", flat=True)
+        return {key for key in keys if key}
+    return {key for key in active_pipelines().values_list("stages__key", flat=True) if key}
 
 
 def requests_for_order(order: Order) -> QuerySet[ClientRequest]:

@@ -1,4 +1,11 @@
-"""The forms seed 000 names: the website questionnaire and the design approval form, ready to send."""
+# ruff: noqa: RUF001  (Russian text: Cyrillic letters that look Latin are meant)
+"""The forms seed 000 names: the website questionnaire and the design approval form, ready to send.
+
+Each is written in English, Portuguese and Russian. These texts are data (what the business asks its
+clients), not interface strings, so they live here rather than in the translation catalogues: a
+recipient reads the form in their own language, while the stored answers are the English choices, so
+the moves ("Approved" → Website Approved) work whatever language the client answered in.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,27 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
     "name": "Website questionnaire",
     "description": "What we need to know before designing the site.",
     "definition": {
+        "title": "Website questionnaire",
+        "translations": {
+            "pt": {"title": "Questionário do site"},
+            "ru": {"title": "Анкета для сайта"},
+        },
         "questions": [
             {
                 "key": "about",
                 "type": "info",
                 "label": "About your business",
                 "help": "A few words help us design a site that fits you.",
+                "translations": {
+                    "pt": {
+                        "label": "Sobre o seu negócio",
+                        "help": "Algumas palavras ajudam-nos a desenhar um site à sua medida.",
+                    },
+                    "ru": {
+                        "label": "О вашем бизнесе",
+                        "help": "Несколько слов помогут нам сделать сайт, который подойдёт именно вам.",
+                    },
+                },
             },
             {
                 "key": "business-name",
@@ -21,25 +43,49 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
                 "label": "Business name",
                 "required": True,
                 "max_length": 200,
+                "translations": {
+                    "pt": {"label": "Nome do negócio"},
+                    "ru": {"label": "Название компании"},
+                },
             },
             {
                 "key": "description",
                 "type": "long_text",
                 "label": "What does your business do?",
                 "required": True,
+                "translations": {
+                    "pt": {"label": "O que faz o seu negócio?"},
+                    "ru": {"label": "Чем занимается ваша компания?"},
+                },
             },
             {
                 "key": "contact-email",
                 "type": "email",
                 "label": "E-mail for the site's contact form",
                 "required": True,
+                "translations": {
+                    "pt": {"label": "E-mail para o formulário de contacto do site"},
+                    "ru": {"label": "Адрес e-mail для формы обратной связи на сайте"},
+                },
             },
-            {"key": "phone", "type": "phone", "label": "Phone shown on the site"},
+            {
+                "key": "phone",
+                "type": "phone",
+                "label": "Phone shown on the site",
+                "translations": {
+                    "pt": {"label": "Telefone a mostrar no site"},
+                    "ru": {"label": "Телефон для сайта"},
+                },
+            },
             {
                 "key": "has-domain",
                 "type": "yes_no",
                 "label": "Do you already own a domain name?",
                 "required": True,
+                "translations": {
+                    "pt": {"label": "Já tem um nome de domínio?"},
+                    "ru": {"label": "У вас уже есть доменное имя?"},
+                },
             },
             {
                 "key": "domain",
@@ -48,12 +94,26 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
                 "help": "For example bakery.pt",
                 "pattern": r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
                 "show_if": {"question": "has-domain", "equals": "yes"},
+                "translations": {
+                    "pt": {"label": "Qual é o domínio?", "help": "Por exemplo padaria.pt"},
+                    "ru": {"label": "Какой домен?", "help": "Например, bakery.ru"},
+                },
             },
             {
                 "key": "pages",
                 "type": "multiple_choice",
                 "label": "Pages you need",
                 "choices": ["Home", "About", "Services", "Shop", "Blog", "Contact"],
+                "translations": {
+                    "pt": {
+                        "label": "Páginas de que precisa",
+                        "choices": ["Início", "Sobre nós", "Serviços", "Loja", "Blogue", "Contactos"],
+                    },
+                    "ru": {
+                        "label": "Какие страницы нужны",
+                        "choices": ["Главная", "О нас", "Услуги", "Магазин", "Блог", "Контакты"],
+                    },
+                },
             },
             {
                 "key": "style",
@@ -61,6 +121,10 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
                 "label": "Style",
                 "choices": ["Classic", "Modern", "Playful"],
                 "required": True,
+                "translations": {
+                    "pt": {"label": "Estilo", "choices": ["Clássico", "Moderno", "Divertido"]},
+                    "ru": {"label": "Стиль", "choices": ["Классический", "Современный", "Игривый"]},
+                },
             },
             {
                 "key": "page-count",
@@ -68,8 +132,20 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
                 "label": "How many pages, roughly?",
                 "min": 1,
                 "max": 100,
+                "translations": {
+                    "pt": {"label": "Quantas páginas, mais ou menos?"},
+                    "ru": {"label": "Сколько примерно страниц?"},
+                },
             },
-            {"key": "launch", "type": "date", "label": "When would you like to launch?"},
+            {
+                "key": "launch",
+                "type": "date",
+                "label": "When would you like to launch?",
+                "translations": {
+                    "pt": {"label": "Quando gostaria de lançar o site?"},
+                    "ru": {"label": "Когда вы хотели бы запустить сайт?"},
+                },
+            },
             {
                 "key": "logo",
                 "type": "file",
@@ -77,6 +153,10 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
                 "max_files": 3,
                 "max_size_mb": 10,
                 "file_types": ["pdf", "png", "jpeg"],
+                "translations": {
+                    "pt": {"label": "O seu logótipo"},
+                    "ru": {"label": "Ваш логотип"},
+                },
             },
         ],
         "moves": {"on_submit": "questionnaire-received"},
@@ -87,6 +167,11 @@ DESIGN_APPROVAL: dict[str, Any] = {
     "name": "Design review",
     "description": "The client approves the design or asks for revisions.",
     "definition": {
+        "title": "Design review",
+        "translations": {
+            "pt": {"title": "Revisão do design"},
+            "ru": {"title": "Согласование дизайна"},
+        },
         "questions": [
             {
                 "key": "decision",
@@ -94,6 +179,10 @@ DESIGN_APPROVAL: dict[str, Any] = {
                 "label": "Your decision",
                 "choices": ["Approved", "Revisions"],
                 "required": True,
+                "translations": {
+                    "pt": {"label": "A sua decisão", "choices": ["Aprovado", "Pedir alterações"]},
+                    "ru": {"label": "Ваше решение", "choices": ["Утверждаю", "Нужны правки"]},
+                },
             },
             {
                 "key": "revisions",
@@ -101,12 +190,20 @@ DESIGN_APPROVAL: dict[str, Any] = {
                 "label": "What should we change?",
                 "required": True,
                 "show_if": {"question": "decision", "equals": "Revisions"},
+                "translations": {
+                    "pt": {"label": "O que devemos mudar?"},
+                    "ru": {"label": "Что нужно изменить?"},
+                },
             },
             {
                 "key": "rating",
                 "type": "rating",
                 "label": "How happy are you with the design so far?",
                 "scale": 5,
+                "translations": {
+                    "pt": {"label": "Até agora, quão satisfeito está com o design?"},
+                    "ru": {"label": "Насколько вам нравится дизайн?"},
+                },
             },
         ],
         "moves": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -15,7 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from orderflow.client_requests import exports, selectors, services
-from orderflow.client_requests.definitions import QuestionType
+from orderflow.client_requests.definitions import (
+    QuestionType,
+    localize_question,
+    localize_title,
+    translated_languages,
+)
 from orderflow.client_requests.forms import (
     FormCreateForm,
     MovesForm,
@@ -102,6 +108,7 @@ def _builder_context(form: FormTemplate, **extra: Any) -> dict[str, Any]:
         {
             "q": q,
             "type_label": QuestionType(q["type"]).label,
+            "languages": sorted(q.get("translations") or {}),
             "is_first": index == 0,
             "is_last": index == len(questions) - 1,
         }
@@ -114,7 +121,11 @@ def _builder_context(form: FormTemplate, **extra: Any) -> dict[str, Any]:
         "add_form": extra.pop("add_form", None)
         or QuestionForm(earlier=questions, initial={"type": "short_text"}),
         "moves_form": extra.pop("moves_form", None)
-        or MovesForm(initial=MovesForm.initial_from(version.moves), questions=questions),
+        or MovesForm(
+            initial=MovesForm.initial_from(version.moves),
+            questions=questions,
+            stage_keys=selectors.stage_keys_for(form),
+        ),
         "is_frozen": services.is_version_frozen(version),
         **extra,
     }
@@ -129,7 +140,8 @@ def _builder(request: HttpRequest, form: FormTemplate, *, status: int = 200, **e
 @change_orders
 @require_GET
 def form_builder(request: HttpRequest, pk: int) -> HttpResponse:
-    return _builder(request, get_object_or_404(FormTemplate, pk=pk))
+    form = get_object_or_404(FormTemplate.objects.select_related("order", "client_request"), pk=pk)
+    return _builder(request, form)
 
 
 @login_required
@@ -220,7 +232,9 @@ def questions_reorder(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def moves_save(request: HttpRequest, pk: int) -> HttpResponse:
     form = get_object_or_404(FormTemplate, pk=pk)
-    moves_form = MovesForm(request.POST, questions=form.latest_version.questions)
+    moves_form = MovesForm(
+        request.POST, questions=form.latest_version.questions, stage_keys=selectors.stage_keys_for(form)
+    )
     if moves_form.is_valid():
         try:
             services.save_moves(form, moves_form.to_moves(), by=request.user)  # type: ignore[arg-type]
@@ -237,8 +251,23 @@ def moves_save(request: HttpRequest, pk: int) -> HttpResponse:
 def form_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The form as a recipient will see it, not saving anything."""
     form = get_object_or_404(FormTemplate, pk=pk)
-    items = [question_item(q, {}, {}, "") for q in form.latest_version.questions]
-    return render(request, "client_requests/form_preview.html", {"form": form, "items": items})
+    definition = form.latest_version.definition
+    languages = translated_languages(definition)
+    language = request.GET.get("language", "")
+    language = language if language in languages else ""
+    items = [
+        question_item(localize_question(q, language) if language else q, {}, {}, "")
+        for q in form.latest_version.questions
+    ]
+    names = dict(settings.LANGUAGES)
+    context = {
+        "form": form,
+        "items": items,
+        "title": localize_title(form.name, definition, language) if language else form.name,
+        "language": language,
+        "languages": [(code, names[code]) for code in languages],
+    }
+    return render(request, "client_requests/form_preview.html", context)
 
 
 # --- Sending and managing requests ---------------------------------------------------------------
@@ -354,6 +383,9 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             recipient = get_object_or_404(client_request.recipients.all(), pk=request.POST.get("recipient"))
             services.revoke_recipient(recipient, by=user)  # type: ignore[arg-type]
             messages.success(request, _("Link revoked."))
+        elif action == "questions":
+            own = services.own_form_for_request(client_request, by=user)  # type: ignore[arg-type]
+            return redirect("client_requests:form-builder", pk=own.pk)
         elif action == "template":
             template_form = SaveAsTemplateForm(request.POST)
             name = template_form.cleaned_data["name"] if template_form.is_valid() else client_request.title
@@ -369,7 +401,7 @@ def _act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @change_orders
 @require_POST
 def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    if action not in {"cancel", "resend", "reopen", "revoke", "template"}:
+    if action not in {"cancel", "resend", "reopen", "revoke", "template", "questions"}:
         raise Http404
     return _act(request, pk, action)
 

@@ -16,9 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from orderflow.accounts.models import Contact, Organisation, User
-from orderflow.client_requests.definitions import (
-    QuestionType,
-)
+from orderflow.client_requests.definitions import QuestionType, localize_title
 from orderflow.client_requests.models import (
     ClientRequest,
     FormTemplate,
@@ -75,19 +73,31 @@ def _expiry(due_date: datetime.date | None) -> datetime.datetime:
     return expires
 
 
-def _email_recipient(recipient: Recipient, token: str, *, key: str) -> None:
+def check_due_date(due_date: datetime.date | None) -> None:
+    """Refuse a due date before today (in the current zone: the staff member's)."""
+    if due_date is not None and due_date < timezone.localdate():
+        raise RequestError(_("The due date is in the past."), code="request_due_past")
+
+
+def _email_recipient(recipient: Recipient, token: str, *, key: str, template: str = "request") -> None:
+    """Queue the e-mail with the recipient's link: `template` is "request" (asked) or "reopened"."""
     request = recipient.request
     order = request.order
     with translation.override(recipient.language):
         context = {
             "recipient": recipient,
             "request": request,
+            "title": localize_title(request.title, request.form_version.definition, recipient.language),
             "link": link_for(token),
             "organisation_name": Organisation.current().name,
             "order_reference": order.reference,
+            # A due date already passed (a reopened request) is not asked for again.
+            "due_date": request.due_date
+            if request.due_date and request.due_date >= timezone.localdate()
+            else None,
         }
-        subject = render_to_string("client_requests/email/request_subject.txt", context).strip()
-        body = render_to_string("client_requests/email/request.txt", context)
+        subject = render_to_string(f"client_requests/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"client_requests/email/{template}.txt", context)
     queue_email(
         key=key,
         recipient=recipient.email,
@@ -125,8 +135,7 @@ def send_request(
     version = form.versions.order_by("-number").first()
     if version is None or not [q for q in version.questions if q["type"] != QuestionType.INFO]:
         raise RequestError(_("Add at least one question before sending."), code="request_no_questions")
-    if due_date is not None and due_date < timezone.localdate():
-        raise RequestError(_("The due date is in the past."), code="request_due_past")
+    check_due_date(due_date)
     request = ClientRequest.objects.create(
         order=order,
         form_version=version,
@@ -169,7 +178,7 @@ def lock_request(request: ClientRequest) -> ClientRequest:
     )
 
 
-def _require_editable(request: ClientRequest) -> None:
+def require_editable(request: ClientRequest) -> None:
     if request.status != ClientRequest.Status.PENDING:
         raise RequestClosedError(
             _("Someone has started answering, so the request can no longer change."), code="request_started"
@@ -185,19 +194,27 @@ def update_request(
     message: str,
     due_date: datetime.date | None,
 ) -> ClientRequest:
-    """Change the title, message or due date while nobody has started answering."""
+    """Change the title, message or due date while nobody has started answering.
+
+    The links that still work move their expiry with the due date (30 days after it, or from now,
+    whichever is later). A due date in the past is refused and nothing changes.
+    """
     locked = lock_request(request)
-    _require_editable(locked)
+    require_editable(locked)
     if not title.strip():
         raise RequestError(_("Give the request a title."), code="request_no_title")
+    check_due_date(due_date)
+    due_changed = locked.due_date != due_date
     locked.title, locked.message, locked.due_date = title.strip()[:200], message.strip(), due_date
     locked.save(update_fields=["title", "message", "due_date", "updated_at"])
+    if due_changed:
+        locked.recipients.filter(revoked_at__isnull=True).update(expires_at=_expiry(due_date))
     record_event(
         locked.order,
         OrderEvent.Kind.REQUEST_CHANGED,
         by=by,
         message=locked.title,
-        data={"request": locked.pk},
+        data={"request": locked.pk, "due_date": due_date.isoformat() if due_date else None},
     )
     return locked
 
@@ -206,7 +223,7 @@ def update_request(
 def cancel_request(request: ClientRequest, *, by: User | None) -> ClientRequest:
     """Withdraw a request nobody has started answering; its links stop working."""
     locked = lock_request(request)
-    _require_editable(locked)
+    require_editable(locked)
     locked.status = ClientRequest.Status.CANCELLED
     locked.save(update_fields=["status", "updated_at"])
     record_event(
@@ -220,23 +237,44 @@ def cancel_request(request: ClientRequest, *, by: User | None) -> ClientRequest:
     return locked
 
 
-@transaction.atomic
-def resend_request(request: ClientRequest, *, by: User | None) -> ClientRequest:
-    """E-mail every recipient whose link is not revoked a fresh link; the old links stop working."""
-    locked = lock_request(request)
-    _require_editable(locked)
+def _renew_links(request: ClientRequest, *, template: str) -> list[str]:
+    """Give every recipient whose link is not revoked a new link by e-mail; the old links stop working.
+
+    The new links expire LINK_DAYS from now or after the due date, whichever is later. Returns the
+    names of the people e-mailed; refuses (RequestError) when every link is revoked.
+    """
     names = []
-    for recipient in locked.recipients.filter(revoked_at__isnull=True):
+    for recipient in request.recipients.filter(revoked_at__isnull=True):
         token, digest = _new_token()
         recipient.token_hash = digest
-        recipient.expires_at = _expiry(locked.due_date)
+        recipient.expires_at = _expiry(request.due_date)
         recipient.save(update_fields=["token_hash", "expires_at"])
+        recipient.request = request
         _email_recipient(
-            recipient, token, key=f"client-request:{locked.pk}:recipient:{recipient.pk}:{digest[:12]}"
+            recipient,
+            token,
+            key=f"client-request:{request.pk}:recipient:{recipient.pk}:{digest[:12]}",
+            template=template,
         )
         names.append(recipient.name)
     if not names:
         raise RequestError(_("Every link of this request is revoked."), code="request_all_revoked")
+    return names
+
+
+@transaction.atomic
+def resend_request(request: ClientRequest, *, by: User | None) -> ClientRequest:
+    """E-mail every recipient whose link is not revoked a fresh link; the old links stop working.
+
+    Possible while the request is open (waiting, or answered in part: the answers so far stay), so a
+    recipient whose link expired can still be reached.
+    """
+    locked = lock_request(request)
+    if not locked.is_open:
+        raise RequestClosedError(
+            _("Only a request still waiting for answers can be sent again."), code="request_not_open"
+        )
+    names = _renew_links(locked, template="request")
     record_event(
         locked.order,
         OrderEvent.Kind.REQUEST_SENT,
@@ -267,18 +305,23 @@ def revoke_recipient(recipient: Recipient, *, by: User | None) -> Recipient:
 
 @transaction.atomic
 def reopen_request(request: ClientRequest, *, by: User | None) -> ClientRequest:
-    """Let the recipients change their answers again after they submitted."""
+    """Let the recipients change their answers again after they submitted.
+
+    Each recipient whose link is not revoked is e-mailed that the request was reopened, with a new
+    link (the old one may have expired); older links stop working.
+    """
     locked = lock_request(request)
     if locked.status != ClientRequest.Status.SUBMITTED:
         raise RequestError(_("Only an answered request can be reopened."), code="request_not_submitted")
     locked.status = ClientRequest.Status.STARTED
     locked.save(update_fields=["status", "updated_at"])
+    names = _renew_links(locked, template="reopened")
     record_event(
         locked.order,
         OrderEvent.Kind.REQUEST_REOPENED,
         by=by,
         audience=OrderEvent.Audience.CLIENT,
         message=locked.title,
-        data={"request": locked.pk},
+        data={"request": locked.pk, "recipients": names},
     )
     return locked

@@ -9,7 +9,9 @@ from orderflow.client_requests.definitions import (
     FormDefinitionError,
     clean_answer,
     clean_definition,
+    display_answer,
     is_visible,
+    localize_question,
     missing_answers,
     sniff_file_kind,
 )
@@ -111,3 +113,55 @@ def test_file_kinds_are_recognised_by_their_first_bytes_not_their_name() -> None
     assert sniff_file_kind(b"\xff\xd8\xff\xe0") == "jpeg"
     assert sniff_file_kind(b"MZ\x90\x00\x03\x00\x00\x00") is None  # a Windows program
     assert sniff_file_kind(b"<script>alert(1)</script>") == "text"
+
+
+def test_translations_are_kept_when_well_formed_and_dropped_when_not() -> None:
+    cleaned = clean_definition(
+        {
+            "title": "Review",
+            "translations": {"pt": {"title": "Revisão"}, "xx": {"title": "?"}},
+            "questions": [
+                {
+                    "type": "single_choice",
+                    "label": "Decision",
+                    "choices": ["Approved", "Revisions"],
+                    "translations": {
+                        "pt": {"label": "Decisão", "choices": ["Aprovado", "Alterações"], "help": "no help"},
+                        "ru": {"label": "Решение", "choices": ["Только один"]},
+                        "de": {"label": "Entscheidung"},
+                    },
+                }
+            ],
+        }
+    )
+    assert cleaned["title"] == "Review"
+    assert cleaned["translations"] == {"pt": {"title": "Revisão"}}
+    # Help without help in the form, choices of the wrong count and unknown languages are dropped.
+    assert cleaned["questions"][0]["translations"] == {
+        "pt": {"label": "Decisão", "choices": ["Aprovado", "Alterações"]},
+        "ru": {"label": "Решение"},
+    }
+
+
+def test_a_localized_question_shows_translated_words_but_keeps_the_stored_values() -> None:
+    question = clean_definition(
+        {
+            "questions": [
+                {
+                    "type": "multiple_choice",
+                    "label": "Pages",
+                    "choices": ["Home", "Shop"],
+                    "translations": {"ru": {"label": "Страницы", "choices": ["Главная", "Магазин"]}},
+                }
+            ]
+        }
+    )["questions"][0]
+    russian = localize_question(question, "ru")
+    assert russian["label"] == "Страницы"
+    assert russian["choices"] == ["Home", "Shop"]
+    assert display_answer(russian, ["Home", "Shop"]) == "Главная, Магазин"
+    assert display_answer(question, ["Home", "Shop"]) == "Home, Shop"  # staff read the form's own words
+    assert localize_question(question, "pt")["label"] == "Pages"  # no Portuguese: as written
+    assert clean_answer(russian, ["Shop"]) == ["Shop"]
+    with pytest.raises(AnswerError):
+        clean_answer(russian, ["Магазин"])  # the words shown are not a value

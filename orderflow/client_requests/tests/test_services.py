@@ -111,30 +111,80 @@ def test_resending_replaces_the_link_and_editing_stops_once_someone_answers(
     for change in (
         lambda: services.update_request(request, by=rep, title="X", message="", due_date=None),
         lambda: services.cancel_request(request, by=rep),
-        lambda: services.resend_request(request, by=rep),
+        lambda: services.own_form_for_request(request, by=rep),
     ):
         with pytest.raises(RequestClosedError):
             change()
+    request.refresh_from_db()
+    assert request.title == "Your questionnaire"
+    # Sending again still works while answering is under way (a link may have expired): answers stay.
+    services.resend_request(request, by=rep)
+    third = token_from_outbox("ana@example.com")
+    assert selectors.recipient_for_token(second) is None
+    assert _recipient(third).request.answers.get().value == "Bolos"
     kinds = list(request.order.events.filter(kind__startswith="request.").values_list("kind", flat=True))
     assert kinds == [
         OrderEvent.Kind.REQUEST_SENT,
         OrderEvent.Kind.REQUEST_CHANGED,
         OrderEvent.Kind.REQUEST_SENT,
+        OrderEvent.Kind.REQUEST_SENT,
     ]
 
 
-def test_autosave_keeps_one_row_per_question_so_two_tabs_lose_nothing(
-    starter_forms: dict[str, FormTemplate], send_to_client: SendTo
+def test_an_answered_or_cancelled_request_is_not_sent_again(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User
 ) -> None:
-    request, token = send_to_client(starter_forms["questionnaire"])
-    tab_one, tab_two = _recipient(token), _recipient(token)
-    services.save_answer(tab_one, "business-name", "Bolos")
-    services.save_answer(tab_two, "description", "Cakes")
-    services.save_answer(tab_one, "business-name", "Bolos da Ana")
-    assert dict(request.answers.values_list("question_key", "value")) == {
-        "business-name": "Bolos da Ana",
-        "description": "Cakes",
-    }
+    answered, token = send_to_client(starter_forms["questionnaire"])
+    _fill_questionnaire(_recipient(token))
+    services.submit_request(_recipient(token))
+    cancelled, _other = send_to_client(starter_forms["review"])
+    services.cancel_request(cancelled, by=rep)
+    mails = OutboxMessage.objects.count()
+    for request in (answered, cancelled):
+        with pytest.raises(RequestClosedError):
+            services.resend_request(request, by=rep)
+    assert OutboxMessage.objects.count() == mails
+    assert (
+        selectors.recipient_for_token(token) is not None
+    )  # the answered request's link still shows the answers
+
+
+def test_changing_the_due_date_moves_the_link_expiry_and_a_past_date_changes_nothing(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User
+) -> None:
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC), tick=False):
+        request, token = send_to_client(starter_forms["questionnaire"])
+        jo = services.RecipientSpec(name="Jo", email="jo@example.com")
+        other = services.send_request(request.order, form=starter_forms["review"], recipients=[jo], by=rep)
+        recipient = request.recipients.get()
+        assert recipient.expires_at == datetime.datetime(2026, 4, 1, 10, 0, tzinfo=datetime.UTC)
+
+        services.update_request(
+            request, by=rep, title=request.title, message="", due_date=datetime.date(2026, 5, 20)
+        )
+        recipient.refresh_from_db()
+        assert recipient.expires_at == datetime.datetime(2026, 6, 19, tzinfo=datetime.UTC)
+        assert other.recipients.get().expires_at == datetime.datetime(2026, 4, 1, 10, 0, tzinfo=datetime.UTC)
+
+        events = request.order.events.count()
+        with pytest.raises(services.RequestError) as refused:
+            services.update_request(
+                request, by=rep, title="Changed", message="Changed", due_date=datetime.date(2026, 3, 1)
+            )
+        assert refused.value.message == "The due date is in the past."
+        request.refresh_from_db()
+        recipient.refresh_from_db()
+        assert (request.title, request.message, request.due_date) == (
+            "Website questionnaire",
+            "",
+            datetime.date(2026, 5, 20),
+        )
+        assert recipient.expires_at == datetime.datetime(2026, 6, 19, tzinfo=datetime.UTC)
+        assert request.order.events.count() == events
+
+    # Sixty days on, the link still works: it follows the due date, not the day it was sent.
+    with time_machine.travel(datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC)):
+        assert selectors.recipient_for_token(token) is not None
 
 
 def test_a_wrong_answer_is_refused_and_the_saved_one_stays(
@@ -243,10 +293,100 @@ def test_reopening_lets_the_client_change_answers_and_submit_again(
     _fill_questionnaire(recipient)
     services.submit_request(recipient)
     services.reopen_request(request, by=rep)
-    services.save_answer(_recipient(token), "style", "Classic")
-    second = services.submit_request(_recipient(token))
+    reopened = token_from_outbox("ana@example.com")
+    services.save_answer(_recipient(reopened), "style", "Classic")
+    second = services.submit_request(_recipient(reopened))
     assert second.number == 2
     assert second.answers["style"] == "Classic"
+
+
+def test_reopening_after_the_link_expired_emails_the_recipient_a_working_link(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User
+) -> None:
+    sent_at = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(sent_at, tick=False):
+        request, token = send_to_client(starter_forms["questionnaire"])
+        _fill_questionnaire(_recipient(token))
+        services.submit_request(_recipient(token))
+    with time_machine.travel(sent_at + datetime.timedelta(days=45), tick=False):
+        assert selectors.recipient_for_token(token) is None  # expired
+        services.reopen_request(request, by=rep)
+        mail = OutboxMessage.objects.filter(recipient="ana@example.com").latest("id")
+        assert "you can change your answers" in mail.subject
+        assert "reopened" in mail.body_text
+        new_token = token_from_outbox("ana@example.com")
+        recipient = _recipient(new_token)
+        assert recipient.expires_at == sent_at + datetime.timedelta(days=45 + services.LINK_DAYS)
+        services.save_answer(recipient, "style", "Playful")
+        assert services.submit_request(_recipient(new_token)).answers["style"] == "Playful"
+    event = request.order.events.get(kind=OrderEvent.Kind.REQUEST_REOPENED)
+    assert event.data == {"request": request.pk, "recipients": ["Ana Client"]}
+
+
+def test_only_an_answered_request_is_reopened(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User
+) -> None:
+    request, token = send_to_client(starter_forms["questionnaire"])
+    mails = OutboxMessage.objects.count()
+    with pytest.raises(services.RequestError):
+        services.reopen_request(request, by=rep)
+    request.refresh_from_db()
+    assert request.status == ClientRequest.Status.PENDING
+    assert OutboxMessage.objects.count() == mails
+    assert selectors.recipient_for_token(token) is not None
+
+
+def test_editing_one_requests_questions_changes_that_request_only(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, order: Order, rep: User, web_pipeline: Any
+) -> None:
+    library = starter_forms["review"]
+    mine, _token = send_to_client(library)
+    other_order = OrderFactory(pipeline=web_pipeline, client=ContactFactory(email="bo@example.com"), by=rep)
+    theirs, _other_token = send_to_client(library, target=other_order)
+    before = library.latest_version.definition
+
+    own = services.own_form_for_request(mine, by=rep)
+    assert services.own_form_for_request(mine, by=rep) == own  # one copy per request
+    services.add_question(own, {"type": "short_text", "label": "Anything else?"}, by=rep)
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    library = FormTemplate.objects.get(pk=library.pk)
+    assert "anything-else" in [q["key"] for q in mine.form_version.questions]
+    assert "anything-else" not in [q["key"] for q in theirs.form_version.questions]
+    assert library.latest_version.definition == before
+    assert library.versions.count() == 1
+    assert own not in selectors.form_library()
+    assert own not in selectors.forms_to_send(order)
+    changed = order.events.get(kind=OrderEvent.Kind.REQUEST_CHANGED)
+    assert changed.data == {"request": mine.pk, "questions": True}
+    assert changed.message == "Design review: question “Anything else?” added"
+    assert not other_order.events.filter(kind=OrderEvent.Kind.REQUEST_CHANGED).exists()
+
+
+def test_a_requests_own_questions_stop_changing_once_someone_answers(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User
+) -> None:
+    request, token = send_to_client(starter_forms["review"])
+    own = services.own_form_for_request(request, by=rep)
+    services.save_answer(_recipient(token), "decision", "Approved")
+    with pytest.raises(RequestClosedError):
+        services.add_question(own, {"type": "short_text", "label": "Late question"}, by=rep)
+    request.refresh_from_db()
+    assert [q["key"] for q in request.form_version.questions] == ["decision", "revisions", "rating"]
+    assert not request.order.events.filter(kind=OrderEvent.Kind.REQUEST_CHANGED).exists()
+
+
+def test_editing_a_library_form_after_sending_leaves_waiting_requests_as_sent(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User
+) -> None:
+    form = starter_forms["review"]
+    request, _token = send_to_client(form)
+    version = services.add_question(form, {"type": "short_text", "label": "Anything else?"}, by=rep)
+    request.refresh_from_db()
+    assert version.number == 2
+    assert request.form_version.number == 1
+    assert request.status == ClientRequest.Status.PENDING
 
 
 def test_oversized_and_forbidden_files_are_refused_and_other_answers_stay(

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (Russian text: Cyrillic letters that look Latin are meant)
 """The recipient's pages and the staff pages over HTTP: autosave, refusals, the card partial, exports."""
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def test_the_recipient_page_shows_the_request_and_nothing_of_the_order(
     assert order.title not in page
     assert order.reference not in page
     assert response.headers["Cache-Control"].startswith("max-age=0")
+    # Never leaks the link to other sites, yet keeps the origin on our own form posts (CSRF).
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_every_broken_link_gets_the_same_page(
@@ -202,6 +205,34 @@ def test_pdf_and_csv_exports_hold_the_answers_as_text(
     csv = client.get(reverse("client_requests:export-csv", args=[request.pk])).content.decode()
     assert "Business name," in csv
     assert XSS in csv
+
+
+def test_a_russian_clients_answers_export_to_pdf_and_read_back(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, rep: User, client: Client
+) -> None:
+    request, token = send_to_client(starter_forms["questionnaire"])
+    recipient = request.recipients.get()
+    recipient.language = "ru"
+    recipient.save(update_fields=["language"])
+    web = Client()
+    answers = {
+        "business-name": "Пекарня «Булочка»",
+        "description": "Хлеб и торты с 1990 года.\nДоставка по Москве.",
+        "contact-email": "hello@bulochka.ru",
+        "has-domain": "no",
+        "style": "Modern",
+    }
+    for key, value in answers.items():
+        assert _answer(web, token, key, value).status_code == 200
+    assert web.post(reverse("client_requests:respond-submit", args=[token]), headers=HTMX).status_code == 200
+    client.force_login(rep)
+    pdf = client.get(reverse("client_requests:export-pdf", args=[request.pk]))
+    assert pdf.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Пекарня «Булочка»" in text
+    assert "Хлеб и торты с 1990 года." in text
+    assert "Доставка по Москве." in text
+    assert "?????" not in text
 
 
 def test_staff_send_a_request_from_the_order_and_see_it_pending(
