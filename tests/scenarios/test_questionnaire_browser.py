@@ -133,13 +133,18 @@ def test_client_answers_the_questionnaire_in_two_visits_and_the_order_moves(
     request.refresh_from_db()
     assert request.status == ClientRequest.Status.SUBMITTED
 
-    # The order card's requests section shows the answers (as text) and the file; the PDF opens.
-    page.goto(f"{live_server.url}/requests/orders/{order.pk}/card/")
-    section = page.get_by_test_id("order-requests")
-    expect(section).to_contain_text("Ana's <b>Bakery</b>")
+    # The order's page loads its requests section by htmx: the answers (as text) and the file; the PDF opens.
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    section = page.locator("#order-requests").get_by_test_id("order-requests")
+    expect(section).to_contain_text("Ana's <b>Bakery</b>", timeout=SLOW)
+    expect(section.get_by_test_id("request-status")).to_have_text("Answered")
+    expect(section).to_contain_text("Cakes and bread since 1990")
     expect(section).to_contain_text("bakery.pt")
+    expect(section).to_contain_text("hello@bakery.pt")
+    expect(section.locator("b")).to_have_count(0)  # typed markup is shown as text, never rendered
     expect(section.get_by_test_id("file-link")).to_have_text("logo.png")
-    screenshot(page, "card-partial")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Questionnaire Received")
+    screenshot(page, "order-page-with-answers")
     download = page.request.get(
         live_server.url + (section.get_by_test_id("file-link").get_attribute("href") or "")
     )
@@ -214,6 +219,66 @@ def test_the_design_review_moves_the_order_by_the_clients_choice(
     assert order.stage.name == stage_name
 
 
+def test_without_javascript_the_recipient_saves_and_submits(
+    live_server: Any,
+    smtp_delivery: SmtpServer,
+    settings: Any,
+    browser: Browser,
+    screenshot: Screenshot,
+) -> None:
+    """No autosave without JavaScript: the form posts (CSRF must accept it), errors show, answers stay."""
+    settings.BASE_URL = live_server.url
+    pipeline = PipelineFactory()
+    rep: User = UserFactory(role=Role.REP, email="rita@agency.example")
+    client = ContactFactory(name="Ana Baker", email="ana@bakery.example")
+    order: Order = OrderFactory(pipeline=pipeline, client=client, by=rep, title="Bakery site")
+    for key in (
+        "questionnaire-sent",
+        "questionnaire-received",
+        "followup-call-scheduled",
+        "initial-design-in-production",
+        "initial-design-sent",
+    ):
+        move_order(order, pipeline.stages.get(key=key), by=rep)
+    _questionnaire, review = services.install_starter_forms(by=rep)
+    before = len(smtp_delivery.messages)
+    services.send_request(
+        order,
+        form=review,
+        recipients=[services.RecipientSpec(name=client.name, email=client.email, contact=client)],
+        by=rep,
+    )
+    link = _link_from_mail(smtp_delivery, "ana@bakery.example", before + 1)
+
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    posts: list[int] = []
+    context.on("response", lambda r: posts.append(r.status) if r.request.method == "POST" else None)
+    client_page = context.new_page()
+    client_page.goto(link)
+    expect(client_page.get_by_label("What should we change?")).to_be_hidden()
+    client_page.get_by_label("Revisions").check()
+    client_page.get_by_role("button", name="Save and finish later").click()
+    expect(client_page.get_by_test_id("saved-note")).to_contain_text("Your answers are saved.")
+    # Saved on the server: the question that depends on the choice is asked now.
+    expect(client_page.get_by_label("Revisions")).to_be_checked()
+    expect(client_page.get_by_label("What should we change?")).to_be_visible()
+    client_page.get_by_test_id("submit").click()
+    expect(client_page.get_by_test_id("submit-errors")).to_be_visible()
+    expect(client_page.locator("#question-revisions")).to_contain_text("Please answer this question.")
+    client_page.get_by_label("What should we change?").fill("A bigger logo, please")
+    client_page.get_by_label("4").check()
+    screenshot(client_page, "no-javascript")
+    client_page.get_by_test_id("submit").click()
+    expect(client_page.get_by_test_id("submitted-note")).to_contain_text("Thank you")
+    expect(client_page.locator("dl.answers")).to_contain_text("A bigger logo, please")
+    context.close()
+
+    assert 403 not in posts
+    assert posts == [302, 422, 302]
+    order.refresh_from_db()
+    assert order.stage.key == "revisions-submitted"
+
+
 def test_staff_build_a_form_reorder_by_drag_and_by_button_and_preview_it(
     live_server: Any, page: Page, screenshot: Screenshot
 ) -> None:
@@ -238,7 +303,14 @@ def test_staff_build_a_form_reorder_by_drag_and_by_button_and_preview_it(
     expect(rows.nth(1)).to_contain_text("Goals", timeout=SLOW)
     rows.nth(2).locator(".drag-handle").drag_to(rows.nth(0).locator(".drag-handle"))
     expect(rows.nth(0)).to_contain_text("Budget", timeout=SLOW)
+    expect(page.locator("[data-sortable]")).not_to_have_attribute("aria-busy", "true", timeout=SLOW)
     screenshot(page, "builder")
+
+    # The new order was saved, not only drawn: a fresh load of the page shows it.
+    page.reload()
+    expect(rows).to_have_count(3)
+    for index, label in enumerate(("Budget", "Company", "Goals")):
+        expect(rows.nth(index)).to_contain_text(label)
 
     page.goto(f"{live_server.url}/requests/forms/")
     expect(page.get_by_test_id("form-library")).to_contain_text("Kick-off questions")
