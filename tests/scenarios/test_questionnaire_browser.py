@@ -317,3 +317,54 @@ def test_staff_build_a_form_reorder_by_drag_and_by_button_and_preview_it(
     page.get_by_role("link", name="Preview").click()
     expect(page.get_by_label("Budget")).to_be_visible()
     screenshot(page, "preview")
+
+
+def test_staff_change_one_requests_questions_and_the_client_reads_them_in_russian(
+    live_server: Any,
+    smtp_delivery: SmtpServer,
+    settings: Any,
+    browser: Browser,
+    page: Page,
+    screenshot: Screenshot,
+) -> None:
+    settings.BASE_URL = live_server.url
+    pipeline = PipelineFactory()
+    rep: User = UserFactory(role=Role.REP, email="rita@agency.example")
+    client = ContactFactory(name="Олег", email="oleg@bakery.example", language="ru")
+    order = OrderFactory(pipeline=pipeline, client=client, by=rep, stage="questionnaire-sent")
+    questionnaire, _review = services.install_starter_forms(by=rep)
+    request = services.send_request(
+        order,
+        form=questionnaire,
+        recipients=[
+            services.RecipientSpec(name=client.name, email=client.email, language="ru", contact=client)
+        ],
+        by=rep,
+    )
+
+    _log_in(page, live_server, "rita@agency.example")
+    page.goto(f"{live_server.url}/requests/{request.pk}/")
+    page.get_by_role("button", name="Edit the questions").click()
+    expect(page.get_by_test_id("own-form-note")).to_contain_text("Website questionnaire")
+    page.locator("#id_type").select_option(label="Short text")
+    page.locator("#id_label").fill("Favourite colour")
+    page.get_by_role("button", name="Add question").click()
+    expect(page.get_by_test_id("question-row").last).to_contain_text("Favourite colour", timeout=SLOW)
+    screenshot(page, "request-own-questions")
+    page.goto(f"{live_server.url}/requests/forms/{questionnaire.pk}/preview/?language=ru")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Анкета для сайта")
+    expect(page.get_by_text("Favourite colour")).to_have_count(0)  # the library form is as it was
+    screenshot(page, "preview-russian")
+
+    link = _link_from_mail(smtp_delivery, "oleg@bakery.example", 1)
+    context = browser.new_context(viewport=PHONE)
+    client_page = context.new_page()
+    client_page.goto(link)
+    expect(client_page.get_by_role("heading", level=1)).to_have_text("Анкета для сайта")
+    expect(client_page.get_by_label("Название компании")).to_be_visible()
+    expect(client_page.get_by_label("Favourite colour")).to_be_visible()  # as typed: no translation
+    client_page.get_by_label("Современный").check()
+    expect(client_page.locator("#status-style")).to_have_text("Сохранено", timeout=SLOW)
+    screenshot(client_page, "questionnaire-russian")
+    context.close()
+    assert request.answers.get(question_key="style").value == "Modern"
