@@ -284,3 +284,57 @@ class StageDeleteForm(forms.Form):
         self.fields["move_orders_to"].queryset = stage.pipeline.stages.exclude(pk=stage.pk).order_by(  # type: ignore[attr-defined]
             "position", "id"
         )
+
+
+# At most this size for an uploaded process template: the shipped ones are a few kilobytes.
+TEMPLATE_MAX_BYTES = 512 * 1024
+
+
+class ProcessTemplateUploadForm(forms.Form):
+    """A process template file to import, and optional new names (to import a template a second time)."""
+
+    file = forms.FileField(
+        label=_("Process template (YAML)"),
+        help_text=_("A file exported from Orderflow, or one of the shipped templates."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,application/yaml,text/yaml"}),
+    )
+    name = forms.CharField(
+        label=_("Name"), max_length=120, required=False, help_text=_("Empty: the name in the file.")
+    )
+    slug = forms.CharField(
+        label=_("Short name"),
+        max_length=60,
+        required=False,
+        help_text=_("Empty: the short name in the file."),
+    )
+    number_prefix = forms.CharField(
+        label=_("Number prefix"),
+        max_length=8,
+        required=False,
+        help_text=_("Empty: the prefix in the file. Each pipeline needs its own."),
+    )
+
+    def clean_file(self) -> str:
+        """The file's text; refused when too large or not UTF-8 text."""
+        upload = self.cleaned_data["file"]
+        if upload.size > TEMPLATE_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large for a process template (at most %(size)d KB).")
+                % {"size": TEMPLATE_MAX_BYTES // 1024}
+            )
+        try:
+            return str(upload.read().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                _("The file is not a YAML text file (it should be UTF-8 text).")
+            ) from None
+
+    def renames(self) -> dict[str, str]:
+        """The names to use instead of the file's, only those given."""
+        data = self.cleaned_data
+        renames = {
+            "name": data["name"].strip(),
+            "slug": data["slug"].strip().lower(),
+            "number_prefix": data["number_prefix"].strip().upper(),
+        }
+        return {key: value for key, value in renames.items() if value}

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ from orderflow.backoffice.pipeline_forms import (
     ROLE_LABELS,
     FieldForm,
     PipelineForm,
+    ProcessTemplateUploadForm,
     ReorderForm,
     ShiftForm,
     StageDeleteForm,
@@ -33,6 +35,11 @@ from orderflow.backoffice.pipeline_forms import (
 from orderflow.pipelines import configure
 from orderflow.pipelines.configure import ConfigInputError, PipelineConfigError
 from orderflow.pipelines.models import FieldDefinition, Order, Pipeline, Stage
+from orderflow.pipelines.process_io import (
+    ProcessTemplateError,
+    export_process_template,
+    import_process_template,
+)
 
 View = Callable[..., HttpResponse]
 
@@ -198,6 +205,47 @@ def pipeline_set_active(request: HttpRequest, pk: int) -> HttpResponse:
             % {"name": pipeline.name},
         )
     return redirect("backoffice:settings-pipeline-list")
+
+
+# Process templates: a pipeline as a YAML file, out and in (pipelines.process_io does the work).
+
+
+@settings_view("pipelines.change_pipeline")
+def pipeline_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the pipeline with its fields, stages, rules and reminders as a process template."""
+    pipeline = get_object_or_404(Pipeline, pk=pk)
+    response = HttpResponse(export_process_template(pipeline), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{pipeline.slug}.yaml"'
+    return response
+
+
+@settings_view("pipelines.add_pipeline")
+def pipeline_import(request: HttpRequest) -> HttpResponse:
+    """Upload a process template: all of it becomes a new pipeline, or nothing, with every problem listed."""
+    if not request.user.has_perm("pipelines.add_stage"):
+        raise PermissionDenied
+    is_post = request.method == "POST"
+    form = ProcessTemplateUploadForm(request.POST if is_post else None, request.FILES if is_post else None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            pipeline = import_process_template(form.cleaned_data["file"], **form.renames())
+        except ProcessTemplateError as error:
+            problems = error.errors
+        else:
+            messages.success(
+                request,
+                _("Imported “%(name)s” with %(stages)d stages and %(fields)d fields.")
+                % {
+                    "name": pipeline.name,
+                    "stages": pipeline.stages.count(),
+                    "fields": pipeline.fields.count(),
+                },
+            )
+            return redirect("backoffice:settings-stages", pk=pipeline.pk)
+    status = 422 if form.errors or problems else 200
+    context = {"form": form, "problems": problems}
+    return render(request, "backoffice/settings/pipeline_import.html", context, status=status)
 
 
 # Stages: the page, and the pieces htmx swaps into it.

@@ -38,6 +38,12 @@ urlpatterns = [
     ),
     path("settings/pipelines/", pipeline_settings.pipeline_list, name="settings-pipeline-list"),
     path("settings/pipelines/new/", pipeline_settings.pipeline_create, name="settings-pipeline-create"),
+    path("settings/pipelines/import/", pipeline_settings.pipeline_import, name="settings-pipeline-import"),
+    path(
+        "settings/pipelines/<int:pk>/export.yaml",
+        pipeline_settings.pipeline_export,
+        name="settings-pipeline-export",
+    ),
     path("settings/pipelines/<int:pk>/", pipeline_settings.pipeline_edit, name="settings-pipeline-edit"),
     path(
         "settings/pipelines/<int:pk>/active/",
