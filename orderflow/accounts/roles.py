@@ -42,12 +42,19 @@ _ORDER_WORK = [
 _REPORTS = ["pipelines.view_order_reports"]
 # Marking anyone's task done (everyone may tick off the tasks they were given or gave).
 _ANY_TASK = ["pipelines.change_stafftask"]
+# Settings → Booking types: the kinds of call clients can book (reps only send their links).
+_BOOKING_TYPES = [
+    "scheduling.view_bookingtype",
+    "scheduling.add_bookingtype",
+    "scheduling.change_bookingtype",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMIN: [
         *_ORDER_WORK,
         *_REPORTS,
         *_ANY_TASK,
+        *_BOOKING_TYPES,
         "pipelines.add_pipeline",
         "pipelines.change_pipeline",
         "pipelines.delete_pipeline",
@@ -67,7 +74,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.add_appriseendpoint",
         "notifications.change_appriseendpoint",
     ],
-    Role.MANAGER: [*_ORDER_WORK, *_REPORTS, *_ANY_TASK, "pipelines.delete_order", "accounts.view_user"],
+    Role.MANAGER: [
+        *_ORDER_WORK,
+        *_REPORTS,
+        *_ANY_TASK,
+        *_BOOKING_TYPES,
+        "pipelines.delete_order",
+        "accounts.view_user",
+    ],
     Role.REP: list(_ORDER_WORK),
     Role.CONTRACTOR: [],
     Role.CLIENT: [],

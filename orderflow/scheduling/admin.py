@@ -1,4 +1,4 @@
-"""Admin site for scheduling: booking types are configured here; bookings are read-only."""
+"""Admin site for scheduling (superusers). Staff set up booking types in Settings; bookings are read-only."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -105,3 +106,55 @@ class TimeOffForm(forms.ModelForm):
         if data.get("starts_at") and data.get("ends_at") and data["starts_at"] >= data["ends_at"]:
             raise forms.ValidationError(_("The end must be after the start."))
         return data
+
+
+class BookingTypeForm(forms.Form):
+    """Settings → Booking types: parses the page's input; configure.check_settings judges the values."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=200, help_text=_("Clients see it, e.g. “Review call”.")
+    )
+    description = forms.CharField(label=_("What the call is for"), max_length=400, required=False)
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), initial=30)
+    buffer_before_minutes = forms.IntegerField(label=_("Free time before (minutes)"), initial=0)
+    buffer_after_minutes = forms.IntegerField(label=_("Free time after (minutes)"), initial=0)
+    minimum_notice_minutes = forms.IntegerField(
+        label=_("Minimum notice (minutes)"),
+        initial=240,
+        help_text=_("The earliest time offered is this long from now."),
+    )
+    days_ahead = forms.IntegerField(label=_("Bookable this many days ahead"), initial=30)
+    slot_step_minutes = forms.IntegerField(label=_("A slot starts every (minutes)"), initial=30)
+    max_per_day = forms.IntegerField(
+        label=_("At most this many per staff member and day"), required=False, help_text=_("Empty: no limit.")
+    )
+    assignment = forms.ChoiceField(
+        label=_("Who takes the call"),
+        choices=BookingType.Assignment.choices,
+        initial=BookingType.Assignment.ORDER_OWNER,
+        widget=forms.RadioSelect,
+    )
+    staff_ids = forms.TypedMultipleChoiceField(
+        label=_("Round-robin group"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The least booked of them takes the next call."),
+    )
+    stage_key = forms.ChoiceField(label=_("After booking, move the order to"), required=False)
+    change_until_hours = forms.IntegerField(
+        label=_("Client may reschedule or cancel until (hours before)"), initial=24
+    )
+    invitation_valid_days = forms.IntegerField(label=_("Booking link valid for (days)"), initial=30)
+
+    def __init__(self, *args: Any, staff: Iterable[Any], stage_keys: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["staff_ids"].choices = [  # type: ignore[attr-defined]
+            (member.pk, member.get_full_name()) for member in staff
+        ]
+        current = str(self.initial.get("stage_key") or "")
+        keys = sorted({*stage_keys, *([current] if current else [])})
+        self.fields["stage_key"].choices = [  # type: ignore[attr-defined]
+            ("", _("Leave the order where it is")),
+            *[(key, key) for key in keys],
+        ]

@@ -1,8 +1,8 @@
-"""URLs of scheduling: the client's booking pages under /book/, the staff calendar under /calendar/."""
+"""URLs of scheduling: the client's pages under /book/, the staff calendar under /calendar/, Settings."""
 
 from django.urls import path
 
-from orderflow.scheduling import views
+from orderflow.scheduling import booking_type_settings, views
 
 app_name = "scheduling"
 
@@ -16,4 +16,24 @@ urlpatterns = [
     path("calendar/invite/", views.invite, name="invite"),
     path("calendar/feed/", views.feed_create, name="feed-create"),
     path("calendar/feed/<str:token>.ics", views.feed, name="feed"),
+    path(
+        "settings/booking-types/",
+        booking_type_settings.booking_type_list,
+        name="settings-booking-types",
+    ),
+    path(
+        "settings/booking-types/new/",
+        booking_type_settings.booking_type_create,
+        name="settings-booking-type-create",
+    ),
+    path(
+        "settings/booking-types/<int:pk>/",
+        booking_type_settings.booking_type_edit,
+        name="settings-booking-type-edit",
+    ),
+    path(
+        "settings/booking-types/<int:pk>/active/",
+        booking_type_settings.booking_type_set_active,
+        name="settings-booking-type-active",
+    ),
 ]

@@ -323,3 +323,43 @@ def test_a_call_inside_its_change_limit_shows_whom_to_contact(
     screenshot(page, "too-late")
     page.get_by_role("link", name="Back to your call").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your call is booked")
+
+
+def test_a_manager_sets_up_a_round_robin_call_and_a_bad_value_is_explained(
+    live_server: object, page: Page, screenshot: Screenshot
+) -> None:
+    UserFactory(role=Role.MANAGER, email="mara@agency.example", full_name="Mara Manager")
+    UserFactory(role=Role.REP, full_name="Rita Rep")
+    UserFactory(role=Role.REP, full_name="Bruno Rep")
+    PipelineFactory()
+    page.goto(f"{live_server}/accounts/login/")
+    page.get_by_label("E-mail").fill("mara@agency.example")
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Booking types")
+    expect(page.get_by_text("No booking types yet")).to_be_visible()
+    page.get_by_role("link", name="New booking type").first.click()
+
+    page.get_by_label("Name").fill("Questionnaire review call")
+    page.get_by_label("Duration (minutes)").fill("0")
+    page.get_by_label("Round-robin among a group (least booked first)").check()
+    page.get_by_label("Rita Rep").check()
+    page.get_by_label("Bruno Rep").check()
+    page.get_by_label("After booking, move the order to").select_option("followup-call-scheduled")
+    page.get_by_role("button", name="Create booking type").click()
+    expect(page.get_by_text("A call lasts from 5 to 480 minutes.")).to_be_visible()
+    expect(page.get_by_label("Rita Rep")).to_be_checked()  # the rest of the input is kept
+    screenshot(page, "booking-type-refused")
+    assert not BookingType.objects.exists()
+
+    page.get_by_label("Duration (minutes)").fill("45")
+    page.get_by_role("button", name="Create booking type").click()
+    table = page.get_by_test_id("booking-type-table")
+    expect(table).to_contain_text("Questionnaire review call")
+    expect(table).to_contain_text("45 minutes")
+    expect(table).to_contain_text("Round-robin: Bruno Rep, Rita Rep")
+    screenshot(page, "booking-types")
+    page.get_by_role("button", name="Deactivate Questionnaire review call").click()
+    expect(table).to_contain_text("Inactive")
+    assert not BookingType.objects.get().is_active

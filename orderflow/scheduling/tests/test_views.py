@@ -11,10 +11,11 @@ import time_machine
 from django.urls import reverse
 
 from orderflow.accounts.models import Organisation
+from orderflow.accounts.roles import Role
 from orderflow.scheduling import services
-from orderflow.scheduling.models import Booking
-from orderflow.scheduling.tests.conftest import NOW, at
-from tests.factories import TEST_PASSWORD, OrderFactory
+from orderflow.scheduling.models import Booking, TimeOff
+from orderflow.scheduling.tests.conftest import NOW, add_office_hours, at
+from tests.factories import TEST_PASSWORD, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -417,3 +418,76 @@ def test_expired_links_and_late_changes_are_refused_in_the_clients_language(clie
         expired = page(client, token)
     assert expired.status_code == 410
     assert "Срок действия этой ссылки для записи истёк." in expired.content.decode()
+
+
+# --- Time off ----------------------------------------------------------------------------------------
+
+
+def test_staff_add_time_off_in_their_own_zone_and_it_blocks_those_times(client, call_type, frozen):
+
+    rep = UserFactory(role=Role.REP, email="nina@example.com", time_zone="America/New_York")
+    add_office_hours(rep)
+    client.login(email=rep.email, password=TEST_PASSWORD)
+    url = reverse("scheduling:availability")
+    assert services.check_slot(call_type, [rep], at(SLOT), now=NOW)  # 10:00 in New York: free
+    response = client.post(
+        url,
+        {
+            "kind": "time-off",
+            "time-off-starts_at": "2027-03-16T09:30",
+            "time-off-ends_at": "2027-03-16T12:00",
+            "time-off-reason": " Dentist ",
+        },
+    )
+    assert response.status_code == 302
+    off = TimeOff.objects.get(staff=rep)
+    # Typed in the rep's own zone (EDT, UTC-4), stored in UTC.
+    assert (off.starts_at, off.ends_at, off.reason) == (
+        at("2027-03-16T13:30+00:00"),
+        at("2027-03-16T16:00+00:00"),
+        "Dentist",
+    )
+    listed = client.get(url).content.decode()
+    assert "Tue 16 Mar 2027 09:30 \u2013 Tue 16 Mar 2027 12:00 Dentist" in listed
+    with pytest.raises(services.SlotUnavailableError):
+        services.check_slot(call_type, [rep], at(SLOT), now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "message"),
+    [
+        ("2027-03-16T12:00", "2027-03-16T09:30", "The end must be after the start."),
+        ("2027-03-16T12:00", "2027-03-16T12:00", "The end must be after the start."),
+        ("next tuesday", "2027-03-16T12:00", "Enter a valid date/time."),
+        ("", "2027-03-16T12:00", "This field is required."),
+    ],
+)
+def test_bad_time_off_is_refused_with_a_message_and_nothing_is_saved(
+    client, lisbon_rep, frozen, starts, ends, message
+):
+
+    client.login(email=lisbon_rep.email, password=TEST_PASSWORD)
+    response = client.post(
+        reverse("scheduling:availability"),
+        {"kind": "time-off", "time-off-starts_at": starts, "time-off-ends_at": ends},
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not TimeOff.objects.exists()
+
+
+def test_staff_cannot_remove_someone_elses_time_off(client, lisbon_rep, frozen):
+
+    other = UserFactory(role=Role.REP)
+    theirs = services.add_time_off(
+        other, starts_at=at("2027-03-16T09:00+00:00"), ends_at=at("2027-03-16T10:00+00:00")
+    )
+    mine = services.add_time_off(
+        lisbon_rep, starts_at=at("2027-03-17T09:00+00:00"), ends_at=at("2027-03-17T10:00+00:00")
+    )
+    client.login(email=lisbon_rep.email, password=TEST_PASSWORD)
+    url = reverse("scheduling:availability")
+    assert client.post(url, {"kind": "time-off", "remove": str(theirs.pk)}).status_code == 302
+    assert TimeOff.objects.filter(pk=theirs.pk).exists()
+    client.post(url, {"kind": "time-off", "remove": str(mine.pk)})
+    assert not TimeOff.objects.filter(pk=mine.pk).exists()
