@@ -257,3 +257,9 @@ def test_only_settings_is_the_current_menu_item_on_booking_types(client, web_pip
     _logged_in(client, Role.ADMIN)
     page = client.get(LIST).content.decode()
     assert page.count('aria-current="page"') == 1
+
+
+def test_admins_reach_booking_types_from_the_settings_page(client, web_pipeline: Pipeline) -> None:
+    _logged_in(client, Role.ADMIN)
+    settings_page = client.get(reverse("backoffice:settings-pipeline-list")).content.decode()
+    assert f'href="{LIST}">Booking types</a>' in settings_page
