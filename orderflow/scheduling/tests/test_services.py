@@ -238,3 +238,31 @@ def test_sending_an_invitation_emails_the_client_the_link_once(order, call_type)
     message = OutboxMessage.objects.get(idempotency_key=f"booking-invitation:{invitation.pk}")
     assert message.recipient == "ana@example.com"
     assert link in message.body_text
+
+
+def test_an_expired_invitation_still_lets_the_client_move_and_cancel_the_booked_call(invitation):
+    """Invited on day 0 (valid 30 days), booked on day 25 for day 47: on day 35 the call is still theirs."""
+    day = datetime.timedelta(days=1)
+    booking = book(invitation, "2027-04-26T13:00+00:00", now=NOW + 25 * day)
+    on_day_35 = NOW + 35 * day
+    assert invitation.expires_at < on_day_35
+    with pytest.raises(services.InvitationUnusableError) as refused:
+        services.check_invitation_usable(invitation, now=on_day_35)  # no new booking from this link
+    assert refused.value.code == "invitation_expired"
+    moved = services.reschedule_booking(
+        booking, at("2027-04-27T13:00+00:00"), client_time_zone="America/New_York", now=on_day_35
+    )
+    assert moved.starts_at == at("2027-04-27T13:00+00:00")
+    cancelled = services.cancel_booking(moved, by=None, now=on_day_35 + day)
+    assert cancelled.status == Booking.Status.CANCELLED
+    with pytest.raises(services.InvitationUnusableError):
+        book(invitation, "2027-04-28T13:00+00:00", now=on_day_35 + day)  # cancelled: the link books no more
+
+
+def test_a_revoked_invitation_closes_the_booked_call_to_the_client_but_not_to_staff(invitation, lisbon_rep):
+    booking = book(invitation)
+    services.revoke_invitation(invitation, now=NOW)
+    with pytest.raises(services.InvitationUnusableError) as refused:
+        services.cancel_booking(booking, by=None, now=NOW)
+    assert refused.value.code == "invitation_revoked"
+    assert services.cancel_booking(booking, by=lisbon_rep, now=NOW).status == Booking.Status.CANCELLED
