@@ -193,7 +193,11 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["name", "id"]
-        indexes = [models.Index(Lower("email"), name="accounts_contact_email_ci")]
+        indexes = [
+            models.Index(Lower("email"), name="accounts_contact_email_ci"),
+            # The contact list and picker read contacts by name, a page or 20 at a time.
+            models.Index(fields=["name", "id"], name="accounts_contact_by_name"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(kind="company") | models.Q(company__isnull=True),

@@ -2,43 +2,188 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orderflow.accounts.models import Contact, Language, User
+from orderflow.accounts.services import ContactDetails
 from orderflow.pipelines.models import FieldDefinition, Order, Pipeline, Stage
 
 
+class ContactPickField(forms.IntegerField):
+    """A contact chosen in the picker (a radio button named after the field), as the Contact itself.
+
+    The picker lists at most a page of matches, so the form never renders every contact; this field
+    only looks up the one chosen. `kind` narrows what may be chosen (e.g. companies only).
+    """
+
+    def __init__(self, *args: Any, kind: str = "", **kwargs: Any) -> None:
+        self.kind = kind
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> Contact | None:
+        number = super().clean(value)
+        if number is None:
+            return None
+        contacts = Contact.objects.filter(kind=self.kind) if self.kind else Contact.objects.all()
+        contact = contacts.filter(pk=number).first()
+        if contact is None:
+            raise forms.ValidationError(_("That contact no longer exists; search again."))
+        return contact
+
+
+def time_zone_names() -> list[str]:
+    """Every IANA zone name, sorted, for the time zone input's suggestions."""
+    return sorted(zoneinfo.available_timezones())
+
+
+class ContactForm(forms.Form):
+    """A client person or company with how to reach them; accounts.services checks and saves it."""
+
+    kind = forms.ChoiceField(
+        label=_("This contact is"), choices=Contact.Kind.choices, widget=forms.RadioSelect, initial="person"
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    company = ContactPickField(label=_("Company"), required=False, kind=Contact.Kind.COMPANY)
+    email = forms.CharField(
+        label=_("E-mail"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        help_text=_("In international form, e.g. +351 912 345 678."),
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    messenger_id = forms.CharField(
+        label=_("Messenger address"),
+        max_length=120,
+        required=False,
+        help_text=_("The client's chat id or user name on the messenger the business uses."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices, initial=Language.ENGLISH)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        help_text=_("Where the client lives, e.g. Europe/Lisbon: messages respect their hours."),
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    preferred_channel = forms.ChoiceField(
+        label=_("Preferred channel"), choices=Contact.Channel.choices, initial=Contact.Channel.EMAIL
+    )
+
+    @staticmethod
+    def initial_for(contact: Contact | None, *, default_time_zone: str) -> dict[str, Any]:
+        if contact is None:
+            return {"kind": Contact.Kind.PERSON, "time_zone": default_time_zone}
+        return {
+            "kind": contact.kind,
+            "name": contact.name,
+            "company": contact.company_id,
+            "email": contact.email,
+            "phone": contact.phone,
+            "messenger_id": contact.messenger_id,
+            "language": contact.language,
+            "time_zone": contact.time_zone,
+            "preferred_channel": contact.preferred_channel,
+        }
+
+    def to_details(self) -> ContactDetails:
+        data = self.cleaned_data
+        return ContactDetails(
+            name=data["name"],
+            kind=data["kind"],
+            company=data["company"] if data["kind"] == Contact.Kind.PERSON else None,
+            email=data["email"],
+            phone=data["phone"],
+            messenger_id=data["messenger_id"],
+            language=data["language"],
+            time_zone=data["time_zone"],
+            preferred_channel=data["preferred_channel"],
+        )
+
+
+# The new-client inputs of the order form, by the ContactDetails attribute each one fills.
+NEW_CLIENT_FIELDS = {
+    "name": "new_client_name",
+    "kind": "new_client_kind",
+    "email": "new_client_email",
+    "phone": "new_client_phone",
+    "language": "new_client_language",
+    "time_zone": "new_client_time_zone",
+    "preferred_channel": "new_client_preferred_channel",
+}
+
+
 class OrderCreateForm(forms.Form):
-    """A new order, for an existing client or for a new one typed in on the spot."""
+    """A new order, for a client found with the picker or for a new one typed in on the spot."""
 
     pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none(), empty_label=None)
     title = forms.CharField(label=_("Title"), max_length=200)
-    client = forms.ModelChoiceField(
-        label=_("Existing client"), queryset=Contact.objects.none(), required=False
-    )
+    client = ContactPickField(label=_("Existing client"), required=False)
     new_client_name = forms.CharField(label=_("or a new client: name"), max_length=200, required=False)
-    new_client_email = forms.EmailField(label=_("New client's e-mail"), required=False)
+    new_client_kind = forms.ChoiceField(
+        label=_("New client is"), choices=Contact.Kind.choices, initial=Contact.Kind.PERSON, required=False
+    )
+    new_client_email = forms.CharField(
+        label=_("New client's e-mail"), max_length=254, required=False, widget=forms.EmailInput
+    )
+    new_client_phone = forms.CharField(
+        label=_("New client's phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
     new_client_language = forms.ChoiceField(
         label=_("New client's language"), choices=Language.choices, initial=Language.ENGLISH, required=False
     )
+    new_client_time_zone = forms.CharField(
+        label=_("New client's time zone"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
+    new_client_preferred_channel = forms.ChoiceField(
+        label=_("New client's preferred channel"),
+        choices=Contact.Channel.choices,
+        initial=Contact.Channel.EMAIL,
+        required=False,
+    )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, default_time_zone: str = "UTC", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.default_time_zone = default_time_zone
+        self.fields["new_client_time_zone"].initial = default_time_zone
         self.fields["pipeline"].queryset = Pipeline.objects.filter(is_active=True)  # type: ignore[attr-defined]
-        self.fields["client"].queryset = Contact.objects.order_by("name")  # type: ignore[attr-defined]
         self.fields["owner"].queryset = User.objects.filter(is_active=True, is_staff=True)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("client") and not data.get("new_client_name"):
+        if not data.get("client") and not data.get("new_client_name") and "client" not in self.errors:
             raise forms.ValidationError(_("Pick an existing client or type a new client's name."))
         if data.get("client") and data.get("new_client_name"):
             raise forms.ValidationError(_("Pick an existing client or type a new one, not both."))
         return data
+
+    def new_client_details(self) -> ContactDetails:
+        data = self.cleaned_data
+        return ContactDetails(
+            name=data["new_client_name"],
+            kind=data["new_client_kind"] or Contact.Kind.PERSON,
+            email=data["new_client_email"],
+            phone=data["new_client_phone"],
+            language=data["new_client_language"] or Language.ENGLISH,
+            time_zone=data["new_client_time_zone"] or self.default_time_zone,
+            preferred_channel=data["new_client_preferred_channel"] or Contact.Channel.EMAIL,
+        )
 
 
 class MoveOrderForm(forms.Form):

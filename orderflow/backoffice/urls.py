@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from orderflow.backoffice import board, order_lists, organisation_settings, pipeline_settings, views
+from orderflow.backoffice import (
+    board,
+    contacts,
+    order_lists,
+    organisation_settings,
+    pipeline_settings,
+    views,
+)
 
 app_name = "backoffice"
 
@@ -25,6 +32,10 @@ urlpatterns = [
     path("tasks/", views.my_tasks, name="my-tasks"),
     path("tasks/<int:pk>/done/", views.task_complete, name="task-complete"),
     path("mail/", views.caught_mail, name="caught-mail"),
+    path("contacts/", contacts.contact_list, name="contact-list"),
+    path("contacts/new/", contacts.contact_create, name="contact-create"),
+    path("contacts/search/", contacts.contact_search, name="contact-search"),
+    path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact-edit"),
     path("settings/calendar/", organisation_settings.calendar_settings, name="settings-calendar"),
     path(
         "settings/calendar/closing-days/",

@@ -15,9 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from orderflow.accounts.models import Contact
+from orderflow.accounts.models import Organisation
+from orderflow.accounts.services import ContactInputError, create_contact
 from orderflow.automation.reminders import next_reminder_for
-from orderflow.backoffice.forms import MoveOrderForm, OrderCreateForm, OrderDetailsForm, TaskForm
+from orderflow.backoffice.contacts import picker_context, show_contact_errors
+from orderflow.backoffice.forms import (
+    NEW_CLIENT_FIELDS,
+    MoveOrderForm,
+    OrderCreateForm,
+    OrderDetailsForm,
+    TaskForm,
+    time_zone_names,
+)
 from orderflow.errors import DomainError
 from orderflow.notifications.catcher import read_caught_mail
 from orderflow.notifications.selectors import messages_for_order
@@ -44,16 +53,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("pipelines.add_order", raise_exception=True)
 def order_create(request: HttpRequest) -> HttpResponse:
-    form = OrderCreateForm(request.POST or None, initial={"owner": request.user.pk})
+    """A new order for a client found with the picker, or for a new contact made in the same step."""
+    default_zone = Organisation.current().time_zone
+    form = OrderCreateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"owner": request.user.pk},
+        default_time_zone=default_zone,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                client = data["client"] or Contact.objects.create(
-                    name=data["new_client_name"],
-                    email=data["new_client_email"],
-                    language=data["new_client_language"] or "en",
-                )
+                client = data["client"] or create_contact(form.new_client_details(), by=request.user)  # type: ignore[arg-type]
                 order = create_order(
                     pipeline=data["pipeline"],
                     client=client,
@@ -61,12 +72,25 @@ def order_create(request: HttpRequest) -> HttpResponse:
                     owner=data["owner"],
                     by=request.user,  # type: ignore[arg-type]
                 )
+        except ContactInputError as error:
+            show_contact_errors(form, error, names=NEW_CLIENT_FIELDS)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Order %(reference)s created.") % {"reference": order.reference})
             return redirect("backoffice:order-detail", pk=order.pk)
-    return render(request, "backoffice/order_create.html", {"form": form})
+    chosen = form.cleaned_data.get("client") if form.is_bound and hasattr(form, "cleaned_data") else None
+    context = {
+        "form": form,
+        "time_zones": time_zone_names(),
+        **picker_context(
+            "client",
+            search=request.POST.get("client_search", "") if form.is_bound else "",
+            selected=chosen,
+            label=str(form["client"].label),
+        ),
+    }
+    return render(request, "backoffice/order_create.html", context, status=422 if form.errors else 200)
 
 
 def _order_card_context(order: Order, **extra: Any) -> dict[str, Any]:
