@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "orderflow.client_requests",
     "orderflow.backoffice",
     "orderflow.scheduling",
+    "orderflow.reports",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("messages/", include("orderflow.notifications.urls")),
     path("automation/", include("orderflow.automation.urls")),
+    path("reports/", include("orderflow.reports.urls")),
     path("", include("orderflow.scheduling.urls")),
     path("", include("orderflow.client_requests.urls")),
     path("", include("orderflow.backoffice.urls")),

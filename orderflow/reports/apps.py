@@ -1,0 +1,9 @@
+"""App config for reports."""
+
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "orderflow.reports"
+    label = "reports"
+    verbose_name = "Reports"
