@@ -137,3 +137,94 @@ def test_admin_shapes_a_pipeline_and_a_rep_works_it_on_the_board(
     expect(page.get_by_test_id("timeline")).to_contain_text("Paused → Sketches")
     screenshot(page, "order-card")
     assert Order.objects.get(pk=order.pk).stage.name == "Sketches"
+
+
+def _tab_to(page: Any, selector: str, *, limit: int = 200) -> None:
+    """Press Tab until the focused element matches `selector` (the keyboard alone, no clicks)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_a_rep_moves_an_order_on_the_board_with_the_keyboard_alone(
+    live_server: Any, page: Any, screenshot: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.factories import PipelineFactory
+
+    rep = UserFactory(role=Role.REP, email="kim@agency.example", full_name="Kim Keys")
+    pipeline = PipelineFactory()
+    order = create_order(
+        pipeline=pipeline, client=ContactFactory(name="Padaria Lux"), title="Shop site", by=rep
+    )
+    sent = pipeline.stages.get(key="questionnaire-sent")
+    launched = pipeline.stages.get(key="site-launched")
+    launched.allowed_from = ["website-approved"]
+    launched.save()
+    _log_in(page, live_server, "kim@agency.example")
+    page.goto(f"{live_server}/pipelines/{pipeline.slug}/board/")
+
+    # Focus the card with Tab, press M, Tab to "Questionnaire Sent", press Enter.
+    _tab_to(page, f"[data-order='{order.pk}']")
+    page.keyboard.press("m")
+    dialog = page.locator("#move-dialog")
+    expect(dialog).to_be_visible()
+    screenshot(page, "keyboard-move-dialog")
+    _tab_to(page, f"#move-dialog .move-option[data-stage='{sent.pk}']", limit=30)
+    page.keyboard.press("Enter")
+
+    column = page.locator(f"[data-column='{sent.pk}']")
+    expect(column.locator(f"[data-order='{order.pk}']")).to_have_count(1)
+    expect(column.locator(f"[data-order='{order.pk}']")).to_be_focused()
+    expect(page.locator("#board-status")).to_contain_text("moved to “Questionnaire Sent”")
+    order.refresh_from_db()
+    assert order.stage == sent
+    assert order.events.latest("id").to_stage == sent
+
+    # The same card, still focused: a move the guards refuse keeps it where it is, with the reason.
+    page.keyboard.press("M")
+    _tab_to(page, f"#move-dialog .move-option[data-stage='{launched.pk}']", limit=30)
+    page.keyboard.press("Enter")
+    expect(page.locator("#board-alerts")).to_contain_text("can't be reached from “Questionnaire Sent”")
+    expect(column.locator(f"[data-order='{order.pk}']")).to_be_focused()
+    screenshot(page, "keyboard-move-refused")
+    order.refresh_from_db()
+    assert order.stage == sent
+
+    # Escape closes the dialog without moving.
+    page.keyboard.press("m")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(column.locator(f"[data-order='{order.pk}']")).to_be_focused()
+    order.refresh_from_db()
+    assert order.stage == sent
+
+
+def test_a_rep_finds_an_existing_client_by_typing_on_the_order_form(live_server: Any, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    from tests.factories import PipelineFactory
+
+    PipelineFactory()
+    UserFactory(role=Role.REP, email="kim@agency.example", full_name="Kim Keys")
+    for number in range(30):
+        ContactFactory(name=f"Bakery {number:02d}", email=f"bakery{number:02d}@example.com")
+    wanted = ContactFactory(name="Padaria Lux", email="ola@padarialux.pt")
+    _log_in(page, live_server, "kim@agency.example")
+    page.goto(f"{live_server}/orders/new/")
+    page.get_by_label("Title").fill("Shop site")
+
+    page.get_by_label("Existing client").fill("bakery")
+    expect(page.get_by_test_id("client-choices").locator("input[name=client]")).to_have_count(20)
+    page.get_by_label("Existing client").fill("padarialux")
+    choices = page.get_by_test_id("client-choices")
+    expect(choices.locator("input[name=client]")).to_have_count(1)
+    choices.get_by_label(re.compile("Padaria Lux")).check()
+    page.get_by_role("button", name="Create order").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("WEB-00001")
+    assert Order.objects.get().client == wanted
