@@ -100,6 +100,15 @@ class ContactPreferencesForm(forms.Form):
 class MessageTemplateForm(forms.Form):
     subject = forms.CharField(label=_("Subject or title"), max_length=300, required=False)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 12}))
+    upsell = forms.CharField(
+        label=_("Offer (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Appears where the text has {{ upsell }}, e.g. a maintenance plan. Clients who do not "
+            "want offers, or unsubscribed, never see it."
+        ),
+    )
     preview_order = forms.TypedChoiceField(label=_("Preview with order"), coerce=int, required=False)
 
     def __init__(self, *args: Any, orders: list[Order], **kwargs: Any) -> None:
@@ -113,9 +122,46 @@ class MessageTemplateForm(forms.Form):
 
 class LogFilterForm(forms.Form):
     status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("Any status")), *OutboxMessage.Status.choices], required=False
+        label=_("Status"),
+        choices=[
+            ("", _("Any status")),
+            ("failing", _("Failing, still trying")),
+            *OutboxMessage.Status.choices,
+        ],
+        required=False,
     )
     channel = forms.ChoiceField(
         label=_("Channel"), choices=[("", _("Any channel")), *Channel.choices], required=False
     )
     q = forms.CharField(label=_("Recipient or subject"), required=False, max_length=200)
+
+
+RATINGS = [(rating, str(rating)) for rating in range(1, 6)]
+
+
+class FeedbackForm(forms.Form):
+    """The client's answer; submit_feedback checks it again (the rule lives in the service)."""
+
+    rating = forms.TypedChoiceField(
+        label=_("How would you rate our work?"),
+        choices=RATINGS,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class FeedbackReportForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        choices=[("", _("Any rating")), *RATINGS],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )

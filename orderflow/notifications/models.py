@@ -1,7 +1,9 @@
-"""The outbox (one row per message), message templates, Apprise endpoints and the portal inbox."""
+"""The outbox (one row per message and its attachments), message templates, Apprise endpoints, the
+portal inbox, unsubscribed addresses and the client's feedback after an order is done."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -26,7 +28,9 @@ class OutboxMessage(models.Model):
     `deliver_after` is the earliest time it may go (the recipient's window, or the next retry after a
     failure); the beat sweep hands due rows to workers and notes when in `dispatched_at`, and a worker
     claims a row by moving it from queued to sending. `fallback_channels` are tried, in order, once this
-    channel has failed for good.
+    channel has failed for good. A message the recipient refused (a channel they opted out of, offers
+    after an unsubscribe) ends `suppressed`, one withdrawn by its sender `cancelled`, with `reason`
+    saying why: never silently dropped.
     """
 
     class Status(models.TextChoices):
@@ -34,6 +38,17 @@ class OutboxMessage(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        SUPPRESSED = "suppressed", _("Not sent")
+        CANCELLED = "cancelled", _("Withdrawn")
+
+    class Reason(models.TextChoices):
+        CHANNEL_REFUSED = "channel_refused", _("The client refused this channel.")
+        OFFERS_REFUSED = "offers_refused", _("The client does not want offers or feedback requests.")
+        ADDRESS_UNSUBSCRIBED = (
+            "address_unsubscribed",
+            _("This address unsubscribed from offers and feedback requests."),
+        )
+        WITHDRAWN = "withdrawn", _("Withdrawn before it was sent.")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
@@ -59,6 +74,8 @@ class OutboxMessage(models.Model):
     )
     is_urgent = models.BooleanField(default=False)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(_("why"), max_length=24, choices=Reason.choices, blank=True)
+    reason_detail = models.CharField(max_length=300, blank=True)
     deliver_after = models.DateTimeField(_("not before"), default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -67,6 +84,13 @@ class OutboxMessage(models.Model):
     fallback_channels = models.JSONField(default=list, blank=True)
     fallback_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks"
+    )
+    # The links.* placeholders it was rendered with, so a fallback on another channel carries them too.
+    links = models.JSONField(default=dict, blank=True)
+    # Saves the worker a query per message: most messages have no attachments.
+    has_attachments = models.BooleanField(default=False)
+    given_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -95,6 +119,47 @@ class OutboxMessage(models.Model):
         """Queued for later than now: outside the recipient's hours or waiting to retry."""
         return self.status == self.Status.QUEUED and self.deliver_after > timezone.now()
 
+    @property
+    def is_failing(self) -> bool:
+        """Still to be sent, but the last attempt failed: staff may retry now or give up."""
+        return self.status == self.Status.QUEUED and self.attempts > 0 and bool(self.last_error)
+
+
+class OutboxAttachment(models.Model):
+    """A file sent with an outbox message (a calendar .ics, an invoice PDF); a resend carries it again."""
+
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=120)
+    content = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class UnsubscribedAddress(models.Model):
+    """An e-mail address that asked for no offers or feedback requests (lower-cased), with or without a
+    contact: it holds even for mail queued to the address alone."""
+
+    email = models.CharField(_("e-mail"), max_length=254, unique=True)
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("unsubscribed address")
+        verbose_name_plural = _("unsubscribed addresses")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
 
 class MessageTemplate(models.Model):
     """Staff's own wording for one event on one channel in one language; overrides the shipped default.
@@ -114,6 +179,11 @@ class MessageTemplate(models.Model):
         _("subject or title"), max_length=300, blank=True, help_text=_("E-mail subject, task or inbox title.")
     )
     body = models.TextField(_("text"))
+    upsell = models.TextField(
+        _("offer (optional)"),
+        blank=True,
+        help_text=_("Shown where the text says {{ upsell }}; left out for clients who do not want offers."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -134,7 +204,7 @@ class MessageTemplate(models.Model):
         from orderflow.notifications.rendering import TemplateProblem, check_template
 
         errors: dict[str, str] = {}
-        for field in ("subject", "body"):
+        for field in ("subject", "body", "upsell"):
             try:
                 check_template(getattr(self, field))
             except TemplateProblem as problem:
@@ -202,3 +272,49 @@ class InboxNotification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class FeedbackRequest(models.Model):
+    """The client's rating (1-5) and comment on a finished order, asked for once per order.
+
+    The link's token is an HMAC of `salt` under the site's secret key (a message can be rendered again
+    on a fallback channel with the same link); the table keeps the token's SHA-256 only. Answered once:
+    `answered_at` is set by a conditional UPDATE, so a double submit records one answer.
+    """
+
+    order = models.OneToOneField("pipelines.Order", on_delete=models.CASCADE, related_name="feedback")
+    contact = models.ForeignKey("accounts.Contact", on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(
+        "pipelines.OrderEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    salt = models.CharField(max_length=32, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("link expires"))
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-answered_at", "-id"]
+        indexes = [models.Index(fields=["answered_at"], name="notifications_feedback_answer")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="notifications_feedback_rating_1_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True, answered_at__isnull=True)
+                | models.Q(rating__isnull=False, answered_at__isnull=False),
+                name="notifications_feedback_answer_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.rating or '-'}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

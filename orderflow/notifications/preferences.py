@@ -113,6 +113,7 @@ def update_contact_preferences(
         days=list(days),
     )
     locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    was_opted_out = locked.marketing_opt_out
     locked.channels = channels
     if channels:
         locked.preferred_channel = channels[0]
@@ -146,14 +147,30 @@ def update_contact_preferences(
         field, messages = next(iter(error.message_dict.items()))
         raise PreferenceError(messages[0], field=field, code="contact_invalid") from None
     locked.save(update_fields=fields)
+    if was_opted_out and not marketing_opt_out and locked.email:
+        # Offers allowed again (the client asked staff): the address's unsubscribe goes too.
+        from orderflow.notifications.models import UnsubscribedAddress
+
+        UnsubscribedAddress.objects.filter(email=locked.email.strip().lower()).delete()
     return locked
 
 
 @transaction.atomic
 def unsubscribe_from_offers(contact_id: int) -> Contact:
-    """The client's one-click unsubscribe: no more offers or feedback e-mail. Repeating it is harmless."""
+    """The client's one-click unsubscribe: no more offers or feedback requests. Repeating it is harmless.
+
+    The contact's e-mail address is remembered as unsubscribed too, so mail queued to the address
+    alone (or to another contact with the same address) is held back as well. Messages already
+    queued are checked again when due and suppressed then.
+    """
+    from orderflow.notifications.models import UnsubscribedAddress
+
     locked = Contact.objects.select_for_update().get(pk=contact_id)
     if not locked.marketing_opt_out:
         locked.marketing_opt_out = True
         locked.save(update_fields=["marketing_opt_out"])
+    if locked.email:
+        UnsubscribedAddress.objects.get_or_create(
+            email=locked.email.strip().lower(), defaults={"contact": locked}
+        )
     return locked

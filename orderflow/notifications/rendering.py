@@ -33,6 +33,12 @@ PLACEHOLDERS: dict[str, str] = {
     "links.feedback": "",
     "upsell": "",
 }
+# Sample values for previews and the placeholder list (links as they would look).
+SAMPLE_LINKS = {
+    "links.request": "https://example.com/r/…",
+    "links.booking": "https://example.com/book/…",
+    "links.feedback": "https://example.com/messages/feedback/…",
+}
 ALLOWED_FILTERS = frozenset({"default", "upper", "lower", "capfirst", "title", "truncatechars"})
 
 # No loaders, no template directories, no extra libraries: {% include %} and {% extends %} find nothing.
@@ -130,7 +136,10 @@ def placeholder_values(
     links: dict[str, str] | None = None,
     upsell: str = "",
 ) -> dict[str, str]:
-    """The values of every placeholder for one message. Upsell text is dropped for opted-out clients."""
+    """The values of every placeholder for one message. Upsell text is dropped for opted-out clients.
+
+    Links are only those given: `links.portal` and `links.tracking` stay empty (no such pages yet).
+    """
     values = {
         "client.name": contact.name,
         "client.first_name": (contact.name.split() or [""])[0],
@@ -158,16 +167,36 @@ class RenderedMessage:
     body_html: str
 
 
-def template_for(event: str, channel: str, language: str) -> tuple[str, str]:
-    """(subject, body) source for the event, channel and language: staff's own, else the shipped default."""
+@dataclass(frozen=True)
+class TemplateSource:
+    subject: str
+    body: str
+    upsell: str = ""
+
+
+def template_source(event: str, channel: str, language: str) -> TemplateSource:
+    """The source for the event, channel and language: staff's own wording (with their optional offer),
+    else the shipped default (no offer)."""
     own = MessageTemplate.objects.filter(event=event, channel=channel, language=language).first()
     if own is not None:
-        return own.subject, own.body
-    return defaults.default_template(event, channel, language)
+        return TemplateSource(own.subject, own.body, own.upsell)
+    return TemplateSource(*defaults.default_template(event, channel, language))
 
 
-def render_message(event: str, channel: str, language: str, values: dict[str, str]) -> RenderedMessage:
-    subject_source, body_source = template_for(event, channel, language)
+def template_for(event: str, channel: str, language: str) -> tuple[str, str]:
+    """(subject, body) source for the event, channel and language: staff's own, else the shipped default."""
+    source = template_source(event, channel, language)
+    return source.subject, source.body
+
+
+def render_message(
+    event: str, channel: str, language: str, values: dict[str, str], *, with_upsell: bool = False
+) -> RenderedMessage:
+    """Render the message; the template's offer fills {{ upsell }} only `with_upsell` (the client did
+    not refuse offers), else the placeholder is empty and {% if upsell %} blocks drop out."""
+    source = template_source(event, channel, language)
+    subject_source, body_source = source.subject, source.body
+    values = {**values, "upsell": render_source(source.upsell, values).strip() if with_upsell else ""}
     subject = " ".join(render_source(subject_source, values).split())
     body = render_source(body_source, values).strip() + "\n"
     html = ""

@@ -1,4 +1,5 @@
-"""Staff pages of notifications (delivery log, contact preferences, templates) and the unsubscribe page."""
+"""Staff pages of notifications (delivery log and its actions, contact preferences, templates, the
+feedback report and the order card's feedback) and the client's pages (unsubscribe, feedback)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,23 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orderflow.accounts.models import Contact, Language
+from orderflow.accounts.models import Contact, Language, Organisation
 from orderflow.errors import DomainError
+from orderflow.notifications import feedback as feedback_services
 from orderflow.notifications import selectors, services
 from orderflow.notifications.channels.email import UNSUBSCRIBE_SALT
-from orderflow.notifications.forms import ContactPreferencesForm, LogFilterForm, MessageTemplateForm
+from orderflow.notifications.forms import (
+    ContactPreferencesForm,
+    FeedbackForm,
+    FeedbackReportForm,
+    LogFilterForm,
+    MessageTemplateForm,
+)
 from orderflow.notifications.models import Channel, MessageTemplate, OutboxMessage
 from orderflow.notifications.preferences import (
     PreferenceError,
@@ -25,11 +34,13 @@ from orderflow.notifications.preferences import (
 )
 from orderflow.notifications.rendering import (
     PLACEHOLDERS,
+    SAMPLE_LINKS,
     TemplateProblem,
     placeholder_values,
     render_source,
-    template_for,
+    template_source,
 )
+from orderflow.pipelines import selectors as pipeline_selectors
 from orderflow.pipelines.models import Order
 
 UNSUBSCRIBE_MAX_AGE = 60 * 60 * 24 * 365
@@ -49,21 +60,60 @@ def message_log(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page, "query": request.GET.urlencode()})
 
 
+def _back(request: HttpRequest) -> HttpResponse:
+    """To the page the action was taken on (a local path only), else the log."""
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("notifications:log")
+
+
 @login_required
 @permission_required("notifications.change_outboxmessage", raise_exception=True)
 @require_POST
 def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Send again" from the log or the order card: a copy of a sent or failed message, now."""
     message = get_object_or_404(OutboxMessage, pk=pk)
     try:
         copy = services.resend_message(message, by=request.user)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Sent again to %(recipient)s.") % {"recipient": copy.recipient})
-    next_url = request.POST.get("next", "")
-    if next_url.startswith("/") and not next_url.startswith("//"):
-        return redirect(next_url)
-    return redirect("notifications:log")
+        if copy.status == OutboxMessage.Status.SUPPRESSED:
+            messages.error(request, _("Not sent: %(reason)s") % {"reason": copy.get_reason_display()})
+        else:
+            messages.success(request, _("Sent again to %(recipient)s.") % {"recipient": copy.recipient})
+    return _back(request)
+
+
+@login_required
+@permission_required("notifications.change_outboxmessage", raise_exception=True)
+@require_POST
+def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Retry now" for a message that keeps failing (or waits for the client's hours)."""
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    try:
+        services.retry_message_now(message, by=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Trying again now."))
+    return _back(request)
+
+
+@login_required
+@permission_required("notifications.change_outboxmessage", raise_exception=True)
+@require_POST
+def message_give_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Give up" on a message that keeps failing: it is marked failed and no longer retried."""
+    message = get_object_or_404(OutboxMessage, pk=pk)
+    try:
+        services.give_up_message(message, by=request.user)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("No more attempts will be made."))
+    return _back(request)
 
 
 @login_required
@@ -127,11 +177,16 @@ def template_edit(request: HttpRequest, event: str, channel: str, language: str)
     orders = list(
         Order.objects.select_related("pipeline", "client", "stage").order_by("-created_at", "-id")[:50]
     )
-    subject, body = template_for(event, channel, language)
+    source = template_source(event, channel, language)
     form = MessageTemplateForm(
         request.POST or None,
         orders=orders,
-        initial={"subject": subject, "body": body, "preview_order": orders[0].pk if orders else None},
+        initial={
+            "subject": source.subject,
+            "body": source.body,
+            "upsell": source.upsell,
+            "preview_order": orders[0].pk if orders else None,
+        },
     )
     preview: dict[str, str] | None = None
     status = 200
@@ -139,7 +194,7 @@ def template_edit(request: HttpRequest, event: str, channel: str, language: str)
         data = form.cleaned_data
         if "preview" in request.POST:
             preview, problem = _preview(
-                data["subject"], data["body"], data.get("preview_order"), orders, language
+                data["subject"], data["body"], data["upsell"], data.get("preview_order"), orders, language
             )
             if problem is not None:
                 form.add_error(problem[0], problem[1])
@@ -156,6 +211,7 @@ def template_edit(request: HttpRequest, event: str, channel: str, language: str)
                     language=language,
                     subject=data["subject"],
                     body=data["body"],
+                    upsell=data["upsell"],
                     by=request.user,  # type: ignore[arg-type]
                 )
             except services.TemplateError as error:
@@ -183,8 +239,12 @@ def template_edit(request: HttpRequest, event: str, channel: str, language: str)
 
 
 def _preview(
-    subject: str, body: str, order_id: int | None, orders: list[Order], language: str
+    subject: str, body: str, upsell: str, order_id: int | None, orders: list[Order], language: str
 ) -> tuple[dict[str, str] | None, tuple[str, str] | None]:
+    """The message as a client would get it, with a real order's data; links as they would look.
+
+    The offer is shown as a client who accepts offers would see it.
+    """
     order = next(
         (candidate for candidate in orders if candidate.pk == order_id), orders[0] if orders else None
     )
@@ -192,6 +252,11 @@ def _preview(
         values = dict(PLACEHOLDERS)
     else:
         values = placeholder_values(contact=order.client, order=order, stage=order.stage, language=language)
+    values.update(SAMPLE_LINKS)
+    try:
+        values["upsell"] = render_source(upsell, values).strip()
+    except TemplateProblem as problem:
+        return None, ("upsell", problem.message)
     try:
         rendered_subject = " ".join(render_source(subject, values).split())
     except TemplateProblem as problem:
@@ -219,3 +284,87 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         unsubscribe_from_offers(contact.pk)
         return render(request, "notifications/unsubscribe.html", {"state": "done", "contact": contact})
     return render(request, "notifications/unsubscribe.html", {"state": "ask", "contact": contact})
+
+
+# --- Feedback ------------------------------------------------------------------------------------
+
+
+def _client_response(
+    request: HttpRequest, template: str, context: dict[str, object], *, status: int = 200
+) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    # The link is the key: never cache the page.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """The client's page from a feedback link: rate 1-5 and comment; once answered, a thank-you.
+
+    In the client's language. A second submit (double click, another tab) shows the first answer and
+    changes nothing; an unknown or expired link gets a page that says so.
+    """
+    try:
+        feedback_request = feedback_services.feedback_for_token(token)
+    except feedback_services.FeedbackLinkError as error:
+        status = 410 if error.code == "feedback_link_expired" else 404
+        return _client_response(
+            request, "notifications/feedback_unusable.html", {"message": error.message}, status=status
+        )
+    language = feedback_request.contact.language
+    with translation.override(language):
+        form = FeedbackForm(request.POST or None)
+        status = 200
+        just_recorded = False
+        if request.method == "POST" and not feedback_request.is_answered:
+            if form.is_valid():
+                try:
+                    feedback_request, just_recorded = feedback_services.submit_feedback(
+                        feedback_request,
+                        rating=form.cleaned_data["rating"],
+                        comment=form.cleaned_data["comment"],
+                    )
+                except feedback_services.FeedbackError as error:
+                    form.add_error(None, error.message)
+                    status = 422
+            else:
+                status = 422
+        return _client_response(
+            request,
+            "notifications/feedback.html",
+            {
+                "feedback": feedback_request,
+                "form": form,
+                "just_recorded": just_recorded,
+                "order": feedback_request.order,
+                "organisation_name": Organisation.current().name,
+                "LANGUAGE_CODE": language,
+            },
+            status=status,
+        )
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+def feedback_report(request: HttpRequest) -> HttpResponse:
+    """Staff: how clients rated finished orders — count, average, the distribution, the answers."""
+    form = FeedbackReportForm(request.GET or None)
+    rating = form.cleaned_data.get("rating") if form.is_valid() else None
+    page = Paginator(selectors.answered_feedback(rating=rating), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/feedback_report.html",
+        {"summary": selectors.feedback_summary(), "page": page, "form": form, "rating": rating},
+    )
+
+
+@login_required
+@permission_required("pipelines.view_order", raise_exception=True)
+def order_feedback(request: HttpRequest, order_pk: int) -> HttpResponse:
+    """The order card's feedback section (loaded into the card's #order-feedback slot)."""
+    order = get_object_or_404(pipeline_selectors.orders_for_staff(user=request.user), pk=order_pk)  # type: ignore[arg-type]
+    return render(
+        request,
+        "notifications/_order_feedback.html",
+        {"order": order, "feedback": selectors.feedback_for_order(order)},
+    )

@@ -1,4 +1,5 @@
-"""E-mail over SMTP: plain text and HTML, a Reply-To per order, List-Unsubscribe on non-transactional mail."""
+"""E-mail over SMTP: plain text and HTML, attachments, a Reply-To per order, List-Unsubscribe on
+non-transactional mail, and one Message-ID per outbox message whatever the attempt."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
@@ -26,8 +27,9 @@ _shared_connection: ContextVar[BaseEmailBackend | None] = ContextVar("shared_smt
 
 @contextmanager
 def reused_connection() -> Iterator[None]:
-    """E-mail sent inside shares one SMTP connection (a worker's batch), opened on first use."""
-    connection = get_connection()
+    """E-mail sent inside shares one SMTP connection (a worker's batch), opened on first use, so a
+    batch of 25 costs one connect, EHLO and QUIT instead of 25; closed at the end."""
+    connection = mailers.default
     token = _shared_connection.set(connection)
     try:
         yield
@@ -41,6 +43,12 @@ def order_reply_address(reference: str) -> str:
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     local, _at, domain = address.partition("@")
     return formataddr((name, f"{local}+{reference.lower()}@{domain}")) if domain else ""
+
+
+def message_id_for(idempotency_key: str) -> str:
+    """The Message-ID header of the outbox message with this key, the same on every attempt."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return f"<{digest}@orderflow>"
 
 
 def unsubscribe_url(contact_id: int) -> str:
@@ -57,8 +65,10 @@ class EmailChannel:
     def send(self, message: OutboxMessage) -> None:
         # The same Message-ID on every attempt: if a worker dies after the server took the message but
         # before the row says so, the copy sent again is recognised as the same message by mail clients.
-        digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
-        headers = {"X-Orderflow-Message": message.idempotency_key, "Message-ID": f"<{digest}@orderflow>"}
+        headers = {
+            "X-Orderflow-Message": message.idempotency_key,
+            "Message-ID": message_id_for(message.idempotency_key),
+        }
         if not message.is_transactional and message.contact_id is not None:
             headers["List-Unsubscribe"] = f"<{unsubscribe_url(message.contact_id)}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -69,16 +79,22 @@ class EmailChannel:
             to=[message.recipient],
             reply_to=[message.reply_to] if message.reply_to else None,
             headers=headers,
-            connection=_shared_connection.get(),
         )
         if message.body_html:
             mail.attach_alternative(message.body_html, "text/html")
+        if message.has_attachments:
+            for attachment in message.attachments.all():
+                mail.attach(attachment.filename, bytes(attachment.content), attachment.content_type)
+        shared = _shared_connection.get()
+        mailer = shared if shared is not None else mailers.default
         try:
-            mail.send()
+            if shared is not None and getattr(shared, "connection", True) is None:
+                # Opened here, not by send_messages(): a connection it opens, it closes at once.
+                shared.open()
+            mailer.send_messages([mail])
         except smtplib.SMTPRecipientsRefused as error:
             raise PermanentDeliveryError(f"SMTPRecipientsRefused: {error}") from error
         except (OSError, smtplib.SMTPException) as error:
-            shared = _shared_connection.get()
             if shared is not None:
                 shared.close()  # the next message of the batch connects afresh
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
