@@ -275,6 +275,9 @@ class OrderEvent(models.Model):
     message = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # For a stage change: when the order had entered from_stage, so time in stage is one subtraction
+    # (reports); empty on other events and on moves recorded before this was kept.
+    from_stage_entered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("order event")

@@ -7,10 +7,11 @@ number of orders, using the indexes `pipelines_order_opened` (a pipeline's order
 - Funnel: the orders a pipeline opened in the period, and for each stage of its main path how many of
   them reached it, or a later main stage, by the end of the period (an order that skipped a stage is
   counted as having passed it). Conversion is the share of one step that reached the next.
-- Time in stage: every stay in a stage that ended in the period (the order moved on), from the event
-  that brought the order into the stage to the one that took it out. Median and 90th percentile are
-  interpolated between the two nearest stays (like PostgreSQL's percentile_cont); the database
-  returns at most four rows per stage.
+- Time in stage: every stay in a stage that ended in the period (the order moved on), from when the
+  order entered the stage (kept on the move, OrderEvent.from_stage_entered_at; for older moves, the
+  event that brought it in) to the move out. Median and 90th percentile are interpolated between
+  the two nearest stays (like PostgreSQL's percentile_cont); the database returns at most four rows
+  per stage.
 """
 
 from __future__ import annotations
@@ -123,28 +124,29 @@ def _seconds_between(later: str, earlier: str) -> str:
 
 _RANKS_SQL = """
 WITH stays AS (
-    SELECT left_stage.stage_id, {seconds} AS seconds
-    FROM (
-        SELECT e.from_stage_id AS stage_id, e.created_at AS left_at, (
-            SELECT MAX(entered.created_at) FROM {events} entered
-            WHERE entered.order_id = e.order_id AND entered.to_stage_id = e.from_stage_id
-              AND entered.kind IN (%s, %s) AND entered.created_at <= e.created_at AND entered.id < e.id
-        ) AS entered_at
-        FROM {events} e
-        WHERE e.kind = %s AND e.from_stage_id IN ({stage_ids})
-          AND e.created_at >= %s AND e.created_at < %s
-    ) left_stage
-    WHERE left_stage.entered_at IS NOT NULL
+    SELECT e.from_stage_id AS stage_id, {seconds} AS seconds
+    FROM {events} e
+    WHERE e.kind = %s AND e.from_stage_id IN ({stage_ids})
+      AND e.created_at >= %s AND e.created_at < %s
 ), ranked AS (
     SELECT stage_id, seconds,
-           ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY seconds) - 1 AS position,
-           COUNT(*) OVER (PARTITION BY stage_id) AS total
+           ROW_NUMBER() OVER (PARTITION BY stage_id ORDER BY seconds NULLS LAST) - 1 AS position,
+           COUNT(seconds) OVER (PARTITION BY stage_id) AS total
     FROM stays
 )
 SELECT stage_id, total, position, seconds FROM ranked
-WHERE position IN ((total - 1) / 2, total / 2, (9 * (total - 1)) / 10, (9 * (total - 1) + 9) / 10)
+WHERE total > 0 AND position < total
+  AND position IN ((total - 1) / 2, total / 2, (9 * (total - 1)) / 10, (9 * (total - 1) + 9) / 10)
 ORDER BY stage_id, position
 """
+
+# When the order had entered the stage it left: kept on the move itself, else (moves recorded before
+# it was kept) the latest event that brought the order into that stage, found by the timeline index.
+_ENTERED_AT_SQL = """COALESCE(e.from_stage_entered_at, (
+    SELECT MAX(entered.created_at) FROM {events} entered
+    WHERE entered.order_id = e.order_id AND entered.to_stage_id = e.from_stage_id
+      AND entered.kind IN (%s, %s) AND entered.created_at <= e.created_at AND entered.id < e.id
+))"""
 
 
 def _interpolated(values: dict[int, float], total: int, numerator: int, denominator: int) -> float:
@@ -165,9 +167,10 @@ def time_in_stage(
     ordered = sorted(stages, key=lambda stage: (stage.is_side, stage.position, stage.pk))
     if not ordered:
         return []
+    events = connection.ops.quote_name(OrderEvent._meta.db_table)
     sql = _RANKS_SQL.format(
-        seconds=_seconds_between("left_stage.left_at", "left_stage.entered_at"),
-        events=connection.ops.quote_name(OrderEvent._meta.db_table),
+        seconds=_seconds_between("e.created_at", _ENTERED_AT_SQL.format(events=events)),
+        events=events,
         stage_ids=", ".join(["%s"] * len(ordered)),
     )
     adapt = connection.ops.adapt_datetimefield_value

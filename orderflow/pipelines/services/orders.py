@@ -169,6 +169,7 @@ def move_order(
     locked = Order.objects.select_for_update().get(pk=order.pk)
     check_can_move(locked, to_stage, by=by)
     from_stage = locked.stage
+    from_stage_entered_at = locked.stage_entered_at
     if to_stage.is_side and not from_stage.is_side:
         locked.return_stage = from_stage  # remembered so that leaving the side status goes back
     elif not to_stage.is_side:
@@ -183,6 +184,7 @@ def move_order(
         actor=by,
         from_stage=from_stage,
         to_stage=to_stage,
+        from_stage_entered_at=from_stage_entered_at,
         message=reason.strip(),
         data={"from_stage": from_stage.snapshot(), "to_stage": to_stage.snapshot()},
     )

@@ -120,6 +120,18 @@ def test_time_in_stage_takes_the_stays_that_ended_in_the_period(march: Pipeline)
     assert rows["Sketches"].p90_share == Decimal("16.5")  # 24 of 145.6 hours
 
 
+def test_moves_recorded_without_their_entry_time_are_timed_from_the_timeline(march: Pipeline) -> None:
+    kept = [(row.stage.name, row.stays, row.median, row.p90) for row in time_in_stage(march, MARCH)]
+    assert OrderEvent.objects.filter(from_stage_entered_at__isnull=False).exists()
+
+    OrderEvent.objects.update(from_stage_entered_at=None)  # as moves recorded before it was kept
+
+    again = [(row.stage.name, row.stays, row.median, row.p90) for row in time_in_stage(march, MARCH)]
+    assert again == [
+        (name, stays, pytest.approx(median), pytest.approx(p90)) for name, stays, median, p90 in kept
+    ]
+
+
 def test_an_even_number_of_stays_has_the_median_between_the_middle_two(pipeline: Pipeline) -> None:
     for hours in (1, 2, 3, 10):
         order = _open(pipeline, at(2, 0))
