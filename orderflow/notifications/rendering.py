@@ -152,7 +152,7 @@ def placeholder_values(
         values.update(
             {
                 "stage.label": stage.label_for_client_in(language),
-                "stage.description": stage.client_description,
+                "stage.description": stage.description_for_client_in(language),
             }
         )
     for name, url in (links or {}).items():

@@ -582,3 +582,28 @@ def test_an_admin_reorders_by_keyboard_and_by_dragging_and_edits_in_place(
     expect(page.locator("#settings-status")).to_have_text("Stage “Client review” saved.")
     expect(page.get_by_test_id("stage-row").nth(3)).to_contain_text("Only from Design")
     assert pipeline.stages.get(key="client-review").allowed_from == ["design"]
+
+
+def test_messages_to_the_client_use_the_description_in_their_language(
+    admin: User, pipeline: Pipeline
+) -> None:
+    from orderflow.notifications.rendering import placeholder_values
+    from tests.factories import ContactFactory
+
+    stage = configure.create_stage(
+        pipeline,
+        StageSettings(
+            name="Printing",
+            client_description="We print your logo on the samples.",
+            client_description_translations={"ru": "Печатаем логотип на образцах."},
+        ),
+        by=admin,
+    )
+    client = ContactFactory(language="ru")
+    values = {
+        language: placeholder_values(contact=client, order=None, stage=stage, language=language)
+        for language in ("ru", "pt", "en")
+    }
+    assert values["ru"]["stage.description"] == "Печатаем логотип на образцах."
+    assert values["pt"]["stage.description"] == "We print your logo on the samples."
+    assert values["en"]["stage.description"] == "We print your logo on the samples."
