@@ -110,14 +110,12 @@ def feedback_for_token(token: str, *, now: datetime.datetime | None = None) -> F
     )
     if feedback is None:
         raise FeedbackLinkError(
-            _("This link does not work. It may be incomplete; please open it again from our message."),
+            _("It may be incomplete; please open it again from our message, or simply reply to it."),
             code="feedback_link_unknown",
         )
     if not feedback.is_answered and feedback.expires_at <= (now or timezone.now()):
         raise FeedbackLinkError(
-            _(
-                "This link has expired. Simply reply to our message if you would still like to tell us something."
-            ),
+            _("Simply reply to our message if you would still like to tell us something."),
             code="feedback_link_expired",
         )
     return feedback
@@ -148,7 +146,10 @@ def submit_feedback(
     check_answer(rating, comment)
     now = now or timezone.now()
     if feedback.expires_at <= now and not feedback.is_answered:
-        raise FeedbackLinkError(_("This link has expired."), code="feedback_link_expired")
+        raise FeedbackLinkError(
+            _("Simply reply to our message if you would still like to tell us something."),
+            code="feedback_link_expired",
+        )
     recorded = FeedbackRequest.objects.filter(pk=feedback.pk, answered_at__isnull=True).update(
         rating=rating, comment=comment, answered_at=now
     )

@@ -307,9 +307,12 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     try:
         feedback_request = feedback_services.feedback_for_token(token)
     except feedback_services.FeedbackLinkError as error:
-        status = 410 if error.code == "feedback_link_expired" else 404
+        expired = error.code == "feedback_link_expired"
         return _client_response(
-            request, "notifications/feedback_unusable.html", {"message": error.message}, status=status
+            request,
+            "notifications/feedback_unusable.html",
+            {"message": error.message, "expired": expired},
+            status=410 if expired else 404,
         )
     language = feedback_request.contact.language
     with translation.override(language):
