@@ -363,3 +363,43 @@ def test_every_template_page_opens(client: Client, event: str, channel: str, lan
     client.force_login(UserFactory(role=Role.ADMIN))
     url = reverse("notifications:template-edit", args=[event, channel, language])
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_ten_submits_at_the_same_moment_record_one_answer(web_pipeline: Pipeline) -> None:
+    import threading
+
+    from django.db import connection
+
+    order = OrderFactory(pipeline=web_pipeline)
+    feedback = FeedbackRequest.objects.create(
+        order=order,
+        contact=order.client,
+        salt="race",
+        token_hash="race",
+        expires_at=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC),
+    )
+    barrier = threading.Barrier(10)
+    recorded: list[bool] = []
+
+    def submit(rating: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            copy = FeedbackRequest.objects.get(pk=feedback.pk)
+            recorded.append(
+                feedback_services.submit_feedback(copy, rating=rating, comment=f"try {rating}")[1]
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(n % 5 + 1,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(recorded) == [False] * 9 + [True]
+    assert order.events.filter(kind=OrderEvent.Kind.FEEDBACK_RECEIVED).count() == 1
+    feedback.refresh_from_db()
+    assert feedback.comment == f"try {feedback.rating}"
