@@ -160,3 +160,19 @@ def test_withdrawing_needs_a_narrow_scope(scope: dict[str, Any], error: str) -> 
         services.cancel_queued_messages(**scope)
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.QUEUED
+
+
+def test_the_django_admin_lists_a_message_with_its_attachments(client: Any) -> None:
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    message = _queue(attachments=[INVITE], deliver_after=LATER)
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+
+    page = client.get(reverse("admin:notifications_outboxmessage_change", args=[message.pk]))
+
+    assert page.status_code == 200
+    assert "invite.ics" in page.content.decode()
+    assert client.get(reverse("admin:notifications_feedbackrequest_changelist")).status_code == 200
+    assert client.get(reverse("admin:notifications_unsubscribedaddress_changelist")).status_code == 200
