@@ -59,8 +59,9 @@ def pipeline_report(request: HttpRequest, slug: str) -> HttpResponse:
     form.is_valid()
     period = form.period()
     stages = list(pipeline.stages.order_by("position", "id"))
-    steps = selectors.funnel(pipeline, period, stages=stages)
-    times = selectors.time_in_stage(pipeline, period, stages=stages)
+    with selectors.report_queries():
+        steps = selectors.funnel(pipeline, period, stages=stages)
+        times = selectors.time_in_stage(pipeline, period, stages=stages)
     presets = [
         (
             ngettext("Last %(count)d day", "Last %(count)d days", days) % {"count": days},
