@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderflow.accounts.models import (
     ClosingDay,
@@ -231,9 +232,11 @@ def _checked(details: ContactDetails, *, contact: Contact | None) -> ContactDeta
         and contact.kind == Contact.Kind.COMPANY
         and (members := contact.people.count())
     ):
-        errors["kind"] = _("%(count)d people belong to this company; it stays a company.") % {
-            "count": members
-        }
+        errors["kind"] = ngettext(
+            "%(count)d person belongs to this company; it stays a company.",
+            "%(count)d people belong to this company; it stays a company.",
+            members,
+        ) % {"count": members}
     if errors:
         raise ContactInputError(errors)
     return details

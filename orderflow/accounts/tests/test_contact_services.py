@@ -117,7 +117,7 @@ def test_a_company_with_people_stays_a_company(rep) -> None:
     ContactFactory(name="Bob", company=company)
     with pytest.raises(ContactInputError) as refused:
         update_contact(company, ContactDetails(name="Acme", email="hello@acme.pt"), by=rep)
-    assert "1 people belong" in refused.value.errors["kind"]
+    assert refused.value.errors["kind"] == "1 person belongs to this company; it stays a company."
     company.refresh_from_db()
     assert company.kind == "company"
 
