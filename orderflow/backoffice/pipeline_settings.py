@@ -233,13 +233,16 @@ def pipeline_import(request: HttpRequest) -> HttpResponse:
         except ProcessTemplateError as error:
             problems = error.errors
         else:
+            stage_count, field_count = pipeline.stages.count(), pipeline.fields.count()
             messages.success(
                 request,
-                _("Imported “%(name)s” with %(stages)d stages and %(fields)d fields.")
+                _("Imported “%(name)s” with %(stages)s and %(fields)s.")
                 % {
                     "name": pipeline.name,
-                    "stages": pipeline.stages.count(),
-                    "fields": pipeline.fields.count(),
+                    "stages": ngettext("%(count)d stage", "%(count)d stages", stage_count)
+                    % {"count": stage_count},
+                    "fields": ngettext("%(count)d field", "%(count)d fields", field_count)
+                    % {"count": field_count},
                 },
             )
             return redirect("backoffice:settings-stages", pk=pipeline.pk)
