@@ -20,7 +20,7 @@ from orderflow.pipelines.configure import FieldSettings, PipelineSettings, Stage
 from orderflow.pipelines.models import Pipeline
 from orderflow.pipelines.process_io import export_process_template
 from orderflow.scheduling import configure as booking_configure
-from tests.factories import UserFactory
+from tests.factories import ContactFactory, UserFactory
 
 LOCALE = Path(__file__).resolve().parent.parent / "orderflow" / "locale"
 LANGUAGES = ("pt", "ru")
@@ -142,3 +142,17 @@ def test_the_booking_types_list_says_how_far_ahead_in_proper_plural(
     ).content.decode()
 
     assert bookable in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "label"), [("en", "Name"), ("pt", "Nome"), ("ru", "Имя или название")])
+def test_a_contacts_name_is_not_called_a_title_in_russian(
+    client: Client, manager: User, language: str, label: str
+) -> None:
+    """Pipelines and kinds of call have a "Название"; a contact may be a person, who has an "Имя"."""
+    ContactFactory(name="Olga Petrova")
+    form = client.get(reverse("backoffice:contact-create"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    listing = client.get(reverse("backoffice:contact-list"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert f'<label for="id_name">{label} <span aria-hidden="true">*</span></label>' in form
+    assert f'<th scope="col">{label}</th>' in listing

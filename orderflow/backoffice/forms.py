@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from orderflow.accounts.models import Contact, Language, User
 from orderflow.accounts.services import ContactDetails
@@ -47,7 +48,7 @@ class ContactForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("This contact is"), choices=Contact.Kind.choices, widget=forms.RadioSelect, initial="person"
     )
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("a person's or a company's", "Name"), max_length=200)
     company = ContactPickField(label=_("Company"), required=False, kind=Contact.Kind.COMPANY)
     email = forms.CharField(
         label=_("E-mail"),
