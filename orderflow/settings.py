@@ -228,7 +228,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "prune-broker-folder": {"task": "orderflow.housekeeping.prune_broker_folder", "schedule": 3600.0},
-    "send-due-booking-notices": {"task": "orderflow.scheduling.send_due_booking_notices", "schedule": 60.0},
     "deliver-due-messages": {"task": "orderflow.notifications.deliver_due_messages", "schedule": 10.0},
     # Due reminders, rule actions and inactivity checks (automation.schedule), in bounded batches.
     "sweep-due-jobs": {"task": "orderflow.automation.sweep_due_jobs", "schedule": 30.0},

@@ -130,7 +130,8 @@ def _perform(action: dict[str, Any], *, order: Order, run: RuleRun, job: Schedul
 
 
 def _send_booking_invitation(action: dict[str, Any], *, order: Order) -> ActionOutcome:
-    """E-mail the client a booking link (the scheduling app's service); the event data starts reminders."""
+    """E-mail the client a booking link (the scheduling app's service, which records booking.invited:
+    that event, not this action's rule.acted, starts the "book your call" reminders)."""
     from orderflow.scheduling.models import BookingType
     from orderflow.scheduling.services import BookingError, send_booking_invitation
 

@@ -73,9 +73,10 @@ PLACEHOLDERS = (
     "steps",
 )
 
-# What starts a reminder sequence: a client request sent, a booking invitation sent (by a rule's
-# send_booking_invitation action), or the order entering a stage.
-BOOKING_INVITED = "booking.invited"
+# What starts a reminder sequence: a client request sent, a booking link sent (scheduling records
+# booking.invited for every link, sent by hand or by a rule's send_booking_invitation action), or the
+# order entering a stage.
+BOOKING_INVITED = OrderEvent.Kind.BOOKING_INVITED.value
 REMINDER_STARTS = ("request.sent", BOOKING_INVITED, "stage.entered")
 DEFAULT_STOPS = {
     "request.sent": [OrderEvent.Kind.REQUEST_SUBMITTED.value, OrderEvent.Kind.REQUEST_CANCELLED.value],

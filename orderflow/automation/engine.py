@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from orderflow.accounts.business_calendar import BusinessCalendar
 from orderflow.automation.models import EventCause, Rule, RuleRun, ScheduledJob
-from orderflow.automation.reminders import is_booking_invitation, start_reminders_for, stop_reminders_for
+from orderflow.automation.reminders import start_reminders_for, stop_reminders_for
 from orderflow.automation.schedule import dispatch_soon, handles, schedule_job
 from orderflow.notifications.services import notify_client_of_stage_change
 from orderflow.pipelines.models import Order, OrderEvent
@@ -37,8 +37,6 @@ def react_to_event(event: OrderEvent) -> None:
     if event.kind == OrderEvent.Kind.STAGE_CHANGED:
         notify_client_of_stage_change(event)
     if event.kind in QUIET_KINDS:
-        if is_booking_invitation(event):
-            start_reminders_for(event)  # a rule sent a booking link: reminders to book start
         return
     stop_reminders_for(event)
     start_reminders_for(event)

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from orderflow.accounts.business_calendar import BusinessCalendar
 from orderflow.accounts.models import Organisation
-from orderflow.automation.definitions import BOOKING_INVITED
 from orderflow.automation.messages import fill, in_language, placeholder_values
 from orderflow.automation.models import Reminder, ReminderSequence, ScheduledJob
 from orderflow.automation.schedule import cancel_jobs, dispatch_soon, handles, schedule_job
@@ -71,12 +70,6 @@ def _schedule_step(
     reminder.next_due_at = due
 
 
-def is_booking_invitation(event: OrderEvent) -> bool:
-    """Whether `event` says a booking link was sent: a rule's send_booking_invitation action acted."""
-    data = event.data or {}
-    return event.kind == OrderEvent.Kind.RULE_ACTED and "invitation" in data and "booking_type" in data
-
-
 def _sequence_applies(sequence: ReminderSequence, event: OrderEvent, order: Order) -> bool:
     if sequence.start_kind == "stage.entered":
         return (
@@ -84,10 +77,8 @@ def _sequence_applies(sequence: ReminderSequence, event: OrderEvent, order: Orde
             and event.to_stage is not None
             and event.to_stage.key == sequence.start_stage
         )
-    if sequence.start_kind == BOOKING_INVITED:
-        if not is_booking_invitation(event):
-            return False
-    elif event.kind != sequence.start_kind:
+    # booking.invited is scheduling's own event, recorded for every link sent, by hand or by a rule.
+    if event.kind != sequence.start_kind:
         return False
     if sequence.start_stage and order.stage.key != sequence.start_stage:
         return False

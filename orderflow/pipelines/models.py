@@ -246,6 +246,7 @@ class OrderEvent(models.Model):
         REQUEST_SUBMITTED = "request.submitted", _("Request answered")
         REQUEST_REOPENED = "request.reopened", _("Request reopened")
         REQUEST_CANCELLED = "request.cancelled", _("Request cancelled")
+        BOOKING_INVITED = "booking.invited", _("Booking link sent")
         BOOKING_MADE = "booking.made", _("Call booked")
         BOOKING_RESCHEDULED = "booking.rescheduled", _("Call rescheduled")
         BOOKING_CANCELLED = "booking.cancelled", _("Call cancelled")

@@ -1,4 +1,7 @@
-"""Staff availability, booking types, booking invitations (secure links), bookings and their notices."""
+"""Staff availability, booking types, booking invitations (secure links), bookings and calendar feeds.
+
+A booking's e-mails are messages in the notifications outbox (see notices.py), not rows here.
+"""
 
 from __future__ import annotations
 
@@ -250,55 +253,6 @@ class Booking(models.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.status == self.Status.CONFIRMED
-
-
-class BookingNotice(models.Model):
-    """One e-mail about a booking to one side, due at a time: confirmations now, reminders later.
-
-    A due-table row (not a Celery ETA): a beat task sweeps due rows in batches; a row is claimed
-    (queued → sending) before its e-mail goes out, so it is sent at most once.
-    """
-
-    class Kind(models.TextChoices):
-        CONFIRMATION = "confirmation", _("Confirmation")
-        CANCELLATION = "cancellation", _("Cancellation")
-        REMINDER_DAY = "reminder_24h", _("Reminder a day before")
-        REMINDER_HOUR = "reminder_1h", _("Reminder an hour before")
-
-    class Recipient(models.TextChoices):
-        CLIENT = "client", _("Client")
-        STAFF = "staff", _("Staff member")
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Not needed any more")
-
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    recipient = models.CharField(max_length=8, choices=Recipient.choices)
-    sequence = models.PositiveIntegerField(default=0)
-    due_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("booking notice")
-        verbose_name_plural = _("booking notices")
-        ordering = ["due_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["booking", "kind", "recipient", "sequence"], name="scheduling_notice_once"
-            )
-        ]
-        indexes = [models.Index(fields=["status", "due_at"], name="scheduling_notice_due")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient} ({self.status})"
 
 
 class CalendarFeed(models.Model):

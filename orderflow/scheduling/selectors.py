@@ -8,11 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from orderflow.accounts.models import Organisation, User
+from orderflow.pipelines.models import Order
 from orderflow.scheduling import availability
 from orderflow.scheduling.models import Booking, BookingInvitation, BookingType, CalendarFeed
-from orderflow.scheduling.services import hash_token, staff_for
+from orderflow.scheduling.services import booking_link, hash_token, staff_for
 
 
 def invitation_by_token(token: str) -> BookingInvitation | None:
@@ -26,6 +28,20 @@ def invitation_by_token(token: str) -> BookingInvitation | None:
         .filter(token_hash=hash_token(token))
         .first()
     )
+
+
+def open_booking_link_for(order: Order, *, now: datetime.datetime | None = None) -> str | None:
+    """The full URL of the order's newest booking link that can still book a call — not revoked, not
+    expired, not yet booked — or None. For messages that carry `links.booking` (notifications)."""
+    invitation = (
+        BookingInvitation.objects.filter(
+            order=order, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
+        )
+        .exclude(bookings__status=Booking.Status.CONFIRMED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return booking_link(invitation) if invitation is not None else None
 
 
 def current_booking(invitation: BookingInvitation) -> Booking | None:

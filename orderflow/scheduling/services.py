@@ -1,7 +1,8 @@
 """Every write to scheduling: invitations, booking, rescheduling, cancelling, notices and feeds.
 
 Bookings go through book_slot / reschedule_booking / cancel_booking only. Each runs in one
-transaction that also appends the OrderEvent; e-mail leaves later, from a Celery task.
+transaction that also appends the OrderEvent and queues its notices in the notifications outbox
+(notices.py); e-mail leaves later, from the outbox's workers.
 """
 
 from __future__ import annotations
@@ -30,12 +31,11 @@ from orderflow.pipelines.services import (
     move_order,
     record_event,
 )
-from orderflow.scheduling import availability
+from orderflow.scheduling import availability, notices
 from orderflow.scheduling.migration_operations import BOOKING_NO_OVERLAP
 from orderflow.scheduling.models import (
     Booking,
     BookingInvitation,
-    BookingNotice,
     BookingType,
     CalendarFeed,
     DateOverride,
@@ -44,11 +44,6 @@ from orderflow.scheduling.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-REMINDERS = (
-    (BookingNotice.Kind.REMINDER_DAY, datetime.timedelta(hours=24)),
-    (BookingNotice.Kind.REMINDER_HOUR, datetime.timedelta(hours=1)),
-)
 
 
 class BookingError(DomainError):
@@ -93,6 +88,11 @@ def feed_token(feed: CalendarFeed) -> str:
     return token_for(feed.salt, purpose="feed")
 
 
+def booking_link(invitation: BookingInvitation) -> str:
+    """The full URL of the client's page for `invitation` (book, then reschedule or cancel)."""
+    return settings.BASE_URL + reverse("scheduling:book", args=[invitation_token(invitation)])
+
+
 # --- Invitations ------------------------------------------------------------------------------
 
 
@@ -127,9 +127,23 @@ def send_booking_invitation(
 
     For staff (the calendar's invite form) and automation rules alike. Returns the invitation and
     the link's full URL. A client without an e-mail address gets no e-mail; staff pass the link on.
+    Either way the order's timeline gets a `booking.invited` event ("Booking link sent", with the
+    invitation and the booking type), which starts the "book your call" reminders.
     """
     invitation, token = invite_to_book(order, booking_type, by=by, now=now)
     link = settings.BASE_URL + reverse("scheduling:book", args=[token])
+    record_event(
+        order,
+        OrderEvent.Kind.BOOKING_INVITED,
+        by=by,
+        audience=OrderEvent.Audience.CLIENT,
+        message=booking_type.name,
+        data={
+            "invitation": invitation.pk,
+            "booking_type": booking_type.pk,
+            "expires_at": invitation.expires_at.isoformat(),
+        },
+    )
     client = order.client
     if client.email:
         zone = availability.zone_of(client.time_zone)
@@ -362,7 +376,7 @@ def _book_slot(
     booking.task = _call_task(booking)
     if booking.task is not None:
         booking.save(update_fields=["task"])
-    _plan_notices(booking, now=now, kind=BookingNotice.Kind.CONFIRMATION)
+    notices.plan_notices(booking, kind=notices.Kind.CONFIRMATION, now=now, manage_url=booking_link(locked))
     return booking
 
 
@@ -404,44 +418,6 @@ def _call_task(booking: Booking) -> StaffTask | None:
     except TaskInputError as error:
         logger.warning("no call task for booking %s: %s", booking.pk, error)
         return None
-
-
-def _plan_notices(booking: Booking, *, now: datetime.datetime, kind: str) -> None:
-    """Queue the e-mail of `kind` to both sides now and, for a live booking, the reminders before it."""
-    created: list[BookingNotice] = []
-    for recipient in BookingNotice.Recipient.values:
-        created.append(
-            BookingNotice.objects.create(
-                booking=booking, kind=kind, recipient=recipient, sequence=booking.sequence, due_at=now
-            )
-        )
-        if kind == BookingNotice.Kind.CONFIRMATION:
-            for reminder, before in REMINDERS:
-                due_at = booking.starts_at - before
-                if due_at > now:
-                    BookingNotice.objects.create(
-                        booking=booking,
-                        kind=reminder,
-                        recipient=recipient,
-                        sequence=booking.sequence,
-                        due_at=due_at,
-                    )
-    ids = [notice.pk for notice in created]
-
-    def enqueue() -> None:
-        from orderflow.scheduling.tasks import deliver_booking_notice
-
-        for notice_id in ids:
-            deliver_booking_notice.delay(notice_id)
-
-    transaction.on_commit(enqueue)
-
-
-def _withdraw_notices(booking: Booking) -> None:
-    """Reminders and not-yet-sent e-mails of the booking's earlier time are not needed any more."""
-    BookingNotice.objects.filter(booking=booking, status=BookingNotice.Status.QUEUED).update(
-        status=BookingNotice.Status.CANCELLED
-    )
 
 
 def check_can_change(booking: Booking, *, now: datetime.datetime) -> None:
@@ -517,8 +493,10 @@ def _reschedule_booking(
     if locked.task_id is not None:
         # pipelines has no service to change a task's due time yet; this is the one field we touch.
         StaffTask.objects.filter(pk=locked.task_id, done_at__isnull=True).update(due_at=locked.starts_at)
-    _withdraw_notices(locked)
-    _plan_notices(locked, now=now, kind=BookingNotice.Kind.CONFIRMATION)
+    notices.withdraw_notices(locked, note=notices.withdrawal_note(cancelled=False))
+    notices.plan_notices(
+        locked, kind=notices.Kind.CONFIRMATION, now=now, manage_url=booking_link(locked.invitation)
+    )
     return locked
 
 
@@ -551,8 +529,10 @@ def cancel_booking(booking: Booking, *, by: User | None, now: datetime.datetime 
         message=locked.booking_type.name,
         data=_event_data(locked),
     )
-    _withdraw_notices(locked)
-    _plan_notices(locked, now=now, kind=BookingNotice.Kind.CANCELLATION)
+    notices.withdraw_notices(locked, note=notices.withdrawal_note(cancelled=True))
+    notices.plan_notices(
+        locked, kind=notices.Kind.CANCELLATION, now=now, manage_url=booking_link(locked.invitation)
+    )
     return locked
 
 

@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -329,21 +328,10 @@ def links_for_stage_change(order: Order) -> dict[str, str]:
     filled only by callers that hold the link when they queue; the portal and tracking pages do not
     exist yet, so those placeholders stay empty.
     """
-    from orderflow.scheduling.models import Booking, BookingInvitation
-    from orderflow.scheduling.services import invitation_token
+    from orderflow.scheduling.selectors import open_booking_link_for  # scheduling imports this module
 
-    # A read of scheduling's table: scheduling has no selector for "the order's open link" yet.
-    invitation = (
-        BookingInvitation.objects.filter(order=order, revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .exclude(bookings__status=Booking.Status.CONFIRMED)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if invitation is None:
-        return {}
-    from django.urls import reverse
-
-    return {"booking": settings.BASE_URL + reverse("scheduling:book", args=[invitation_token(invitation)])}
+    link = open_booking_link_for(order)
+    return {"booking": link} if link else {}
 
 
 def notify_client_of_stage_change(event: OrderEvent) -> OutboxMessage | None:

@@ -8,6 +8,7 @@ import pytest
 
 from orderflow.accounts.models import Contact, User
 from orderflow.accounts.roles import Role
+from orderflow.notifications.tests.conftest import http_endpoint  # noqa: F401 (a local HTTP endpoint for SMS)
 from orderflow.pipelines.models import Order, Pipeline
 from orderflow.scheduling import services
 from orderflow.scheduling.models import BookingInvitation, BookingType, WeeklyHours

@@ -1,4 +1,5 @@
-"""Booking, rescheduling and cancelling: the event, the stage move, the task, notices and every refusal."""
+"""Booking, rescheduling and cancelling: the event, the stage move, the task, the notices in the
+notifications outbox and every refusal."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import icalendar
 import pytest
 import time_machine
 
+from orderflow.notifications import services as notifications
+from orderflow.notifications.models import OutboxMessage
 from orderflow.pipelines.models import OrderEvent, StaffTask
-from orderflow.scheduling import notices, services
-from orderflow.scheduling.models import Booking, BookingNotice
+from orderflow.scheduling import services
+from orderflow.scheduling.models import Booking
 from orderflow.scheduling.tests.conftest import NOW, at
 from tests.factories import OrderFactory
 
@@ -21,6 +24,17 @@ SLOT = "2027-03-16T14:00+00:00"  # 10:00 in New York (EDT), 14:00 in Lisbon (WET
 
 def book(invitation, start: str = SLOT, *, now: datetime.datetime = NOW) -> Booking:
     return services.book_slot(invitation, at(start), client_time_zone="America/New_York", now=now)
+
+
+def notices_of(booking: Booking, **filters: object) -> dict[tuple[int, str, str], OutboxMessage]:
+    """The booking's notices in the outbox by (reschedule, kind, recipient), read from their keys
+    booking:<booking>:<sequence>:<kind>:<client|staff>."""
+    found = OutboxMessage.objects.filter(idempotency_key__startswith=f"booking:{booking.pk}:", **filters)
+    by_key = {}
+    for message in found:
+        _booking, _pk, sequence, kind, side = message.idempotency_key.split(":")
+        by_key[(int(sequence), kind, side)] = message
+    return by_key
 
 
 def test_booking_records_an_event_moves_the_order_and_gives_the_rep_a_call_task(invitation, lisbon_rep):
@@ -43,17 +57,33 @@ def test_booking_records_an_event_moves_the_order_and_gives_the_rep_a_call_task(
 
 def test_booking_plans_confirmations_now_and_reminders_a_day_and_an_hour_before(invitation):
     booking = book(invitation)
-    planned = {(n.kind, n.recipient): n.due_at for n in booking.notices.all()}
-    assert planned[("confirmation", "client")] == NOW
-    assert planned[("confirmation", "staff")] == NOW
-    assert planned[("reminder_24h", "client")] == at("2027-03-15T14:00+00:00")
-    assert planned[("reminder_1h", "staff")] == at("2027-03-16T13:00+00:00")
-    assert len(planned) == 6
+    planned = {key[1:]: message for key, message in notices_of(booking).items()}
+    assert {key: message.deliver_after for key, message in planned.items()} == {
+        ("confirmation", "client"): NOW,
+        ("confirmation", "staff"): NOW,
+        ("reminder_24h", "client"): at("2027-03-15T14:00+00:00"),
+        ("reminder_24h", "staff"): at("2027-03-15T14:00+00:00"),
+        ("reminder_1h", "client"): at("2027-03-16T13:00+00:00"),
+        ("reminder_1h", "staff"): at("2027-03-16T13:00+00:00"),
+    }
+    assert all(message.status == OutboxMessage.Status.QUEUED for message in planned.values())
+    assert {key: message.recipient for key, message in planned.items() if key[0] == "confirmation"} == {
+        ("confirmation", "client"): "ana@example.com",
+        ("confirmation", "staff"): "rita@example.com",
+    }
+    confirmation = planned[("confirmation", "client")]
+    assert confirmation.is_urgent
+    assert confirmation.is_transactional
+    assert confirmation.order_id == booking.order_id
+    assert confirmation.contact == booking.order.client
+    assert f"+{booking.order.reference.lower()}@" in confirmation.reply_to  # replies filed on the order
+    assert [a.filename for a in confirmation.attachments.all()] == ["invite.ics"]
+    assert not planned[("reminder_24h", "client")].attachments.exists()
 
 
 def test_a_call_sooner_than_a_day_gets_no_day_before_reminder(invitation):
     booking = book(invitation, "2027-03-11T09:00+00:00")
-    kinds = set(booking.notices.values_list("kind", flat=True))
+    kinds = {kind for _sequence, kind, _side in notices_of(booking)}
     assert "reminder_24h" not in kinds
     assert "reminder_1h" in kinds
 
@@ -120,9 +150,18 @@ def test_rescheduling_moves_the_call_keeps_its_uid_and_replans_reminders(invitat
     assert moved.sequence == 1
     assert moved.starts_at == at("2027-03-17T15:00+00:00")
     assert StaffTask.objects.get(pk=moved.task.pk if moved.task else 0).due_at == moved.starts_at
-    live = moved.notices.filter(status=BookingNotice.Status.QUEUED)
-    assert {n.sequence for n in live} == {1}
-    assert moved.notices.filter(sequence=0, status=BookingNotice.Status.CANCELLED).count() == 6
+    live = notices_of(moved, status=OutboxMessage.Status.QUEUED)
+    assert {sequence for sequence, _kind, _side in live} == {1}
+    assert live[(1, "reminder_24h", "client")].deliver_after == at("2027-03-16T15:00+00:00")
+    assert live[(1, "reminder_1h", "staff")].deliver_after == at("2027-03-17T14:00+00:00")
+    assert "Call moved" in live[(1, "confirmation", "client")].subject
+    withdrawn = notices_of(moved, status=OutboxMessage.Status.CANCELLED)
+    assert {key[0] for key in withdrawn} == {0}
+    assert len(withdrawn) == 6
+    assert {message.reason for message in withdrawn.values()} == {OutboxMessage.Reason.WITHDRAWN}
+    assert {message.reason_detail for message in withdrawn.values()} == {
+        "The call was moved to another time."
+    }
     assert moved.order.events.filter(kind=OrderEvent.Kind.BOOKING_RESCHEDULED).count() == 1
     # The old time is free again, for anyone.
     assert services.check_slot(moved.booking_type, [moved.staff], at(SLOT), now=NOW)
@@ -139,8 +178,11 @@ def test_client_cannot_change_the_call_inside_the_limit_but_staff_can_cancel(inv
     cancelled = services.cancel_booking(booking, by=lisbon_rep, now=late)
     assert cancelled.status == Booking.Status.CANCELLED
     assert cancelled.order.events.filter(kind=OrderEvent.Kind.BOOKING_CANCELLED).exists()
-    assert not cancelled.notices.filter(kind__startswith="reminder", status="queued").exists()
-    assert cancelled.notices.filter(kind="cancellation").count() == 2
+    left = notices_of(cancelled, status=OutboxMessage.Status.QUEUED)
+    assert sorted(left) == [(0, "cancellation", "client"), (0, "cancellation", "staff")]
+    assert all(message.is_urgent for message in left.values())
+    withdrawn = notices_of(cancelled, status=OutboxMessage.Status.CANCELLED)
+    assert len(withdrawn) == 6  # both confirmations were still waiting too: the clock is frozen at NOW
 
 
 def test_after_a_cancel_the_link_can_book_again(invitation):
@@ -160,7 +202,7 @@ def test_confirmation_email_carries_an_ics_that_parses_back_to_the_same_call(
         mail
         for mail in smtp_delivery.messages
         if "X-Orderflow-Message" in mail.message
-        and str(mail.message["X-Orderflow-Message"]).startswith("booking-notice:")
+        and str(mail.message["X-Orderflow-Message"]).startswith(f"booking:{booking.pk}:0:confirmation:")
     ]
     assert len(mails) == 2
     by_recipient = {mail.envelope_to[0]: mail for mail in mails}
@@ -187,31 +229,44 @@ def test_confirmation_email_carries_an_ics_that_parses_back_to_the_same_call(
             "mailto:ana@example.com",
             "mailto:rita@example.com",
         ]
-    assert BookingNotice.objects.filter(kind="confirmation", status="sent").count() == 2
+    confirmations = notices_of(booking, idempotency_key__contains=":confirmation:")
+    assert {message.status for message in confirmations.values()} == {OutboxMessage.Status.SENT}
+    assert len(confirmations) == 2
 
 
-def test_reminders_are_swept_when_due_and_sent_once(invitation, smtp_delivery):
+def _sweep(django_capture_on_commit_callbacks) -> int:
+    """The outbox's beat sweep; its tasks run in this process (eager Celery) after commit."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return notifications.deliver_due_messages()
+
+
+def test_reminders_are_swept_when_due_and_sent_once(
+    invitation, smtp_delivery, django_capture_on_commit_callbacks
+):
     booking = book(invitation)
-    BookingNotice.objects.filter(kind="confirmation").update(status=BookingNotice.Status.SENT)
-    assert notices.due_notice_ids(now=NOW) == []
+    OutboxMessage.objects.filter(idempotency_key__contains=":confirmation:").update(
+        status=OutboxMessage.Status.SENT, sent_at=NOW
+    )
+    with time_machine.travel(NOW, tick=False):
+        assert _sweep(django_capture_on_commit_callbacks) == 0
     day_before = at("2027-03-15T14:00+00:00")
-    due = notices.due_notice_ids(now=day_before)
-    assert len(due) == 2
     with time_machine.travel(day_before, tick=False):
-        for notice_id in due:
-            notices.deliver_notice(notice_id)
-            notices.deliver_notice(notice_id)  # a repeated task sends nothing more
+        assert _sweep(django_capture_on_commit_callbacks) == 2
+        for message in notices_of(booking, idempotency_key__contains=":reminder_24h:").values():
+            notifications.deliver(message.pk)  # a repeated task sends nothing more
     mails = smtp_delivery.wait_for(2)
     assert len(mails) == 2
     assert all("Reminder" in mail.subject for mail in mails)
-    assert booking.notices.filter(kind="reminder_24h", status="sent").count() == 2
+    assert sorted(mail.envelope_to[0] for mail in mails) == ["ana@example.com", "rita@example.com"]
+    day = notices_of(booking, idempotency_key__contains=":reminder_24h:")
+    assert {message.status for message in day.values()} == {OutboxMessage.Status.SENT}
 
 
 def test_a_notice_that_is_not_due_yet_is_left_queued(invitation):
     booking = book(invitation)
-    reminder = booking.notices.get(kind="reminder_1h", recipient="client")
+    reminder = notices_of(booking)[(0, "reminder_1h", "client")]
     with time_machine.travel(NOW, tick=False):
-        assert notices.deliver_notice(reminder.pk).status == BookingNotice.Status.QUEUED
+        assert notifications.deliver(reminder.pk).status == OutboxMessage.Status.QUEUED
 
 
 def test_invitation_needs_someone_to_take_the_call(order, call_type):

@@ -12,6 +12,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from orderflow.accounts.models import Contact, User
 from orderflow.automation.models import Reminder, ScheduledJob
@@ -23,7 +24,7 @@ from orderflow.pipelines.services import move_order
 from orderflow.scheduling import services
 from orderflow.scheduling.models import BookingType
 from orderflow.scheduling.tests.conftest import at
-from tests.factories import OrderFactory, PipelineFactory
+from tests.factories import TEST_PASSWORD, OrderFactory, PipelineFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +100,72 @@ def test_without_a_booking_the_book_your_call_reminder_goes_out(
     with time_machine.travel(MONDAY + datetime.timedelta(days=8), tick=False), capture(execute=True):
         sweep()
     assert _review_call_mails(order.pk) == [f"Book your review call for {order.reference}"]
+
+
+def test_a_booking_link_sent_by_hand_starts_the_booking_reminders_and_booking_stops_them(
+    client,
+    lisbon_rep: User,
+    new_york_client: Contact,
+    call_type: BookingType,
+    django_capture_on_commit_callbacks,
+) -> None:
+    """The order is opened straight in Questionnaire Received, so the template's rule never sends a
+    link: the one the rep sends from the calendar is what starts the reminders."""
+    capture = django_capture_on_commit_callbacks
+    with time_machine.travel(MONDAY, tick=False):
+        pipeline = PipelineFactory(automation=True)
+        with capture(execute=True):
+            order = OrderFactory(
+                pipeline=pipeline, client=new_york_client, owner=lisbon_rep, stage="questionnaire-received"
+            )
+        assert not reminders_of(order).exists()
+        client.login(email=lisbon_rep.email, password=TEST_PASSWORD)
+        with capture(execute=True):
+            response = client.post(
+                reverse("scheduling:invite"), {"order": order.reference, "booking_type": call_type.pk}
+            )
+        assert response.status_code == 302
+
+    invited = order.events.get(kind=OrderEvent.Kind.BOOKING_INVITED)
+    invitation = order.booking_invitations.get()
+    assert invited.actor == lisbon_rep
+    assert invited.get_kind_display() == "Booking link sent"
+    assert invited.data["invitation"] == invitation.pk
+    assert invited.data["booking_type"] == call_type.pk
+    review_call = reminders_of(order).get(sequence__key="review-call")
+    assert review_call.status == Reminder.Status.ACTIVE
+    assert review_call.start_event == invited
+    assert review_call.awaited_id == str(call_type.pk)
+    assert reminders_of(order).count() == 1
+
+    with time_machine.travel(MONDAY + datetime.timedelta(hours=2), tick=False), capture(execute=True):
+        services.book_slot(invitation, at(CALL), client_time_zone="America/New_York")
+
+    review_call.refresh_from_db()
+    assert review_call.status == Reminder.Status.ANSWERED
+    with time_machine.travel(LONG_AFTER, tick=False), capture(execute=True):
+        sweep()
+    assert _review_call_mails(order.pk) == []
+
+
+def test_a_second_link_for_the_same_call_starts_no_second_reminder(
+    lisbon_rep: User, new_york_client: Contact, call_type: BookingType, django_capture_on_commit_callbacks
+) -> None:
+    """The template's rule sent a link on entering the stage; the rep sends another by hand."""
+    capture = django_capture_on_commit_callbacks
+    with time_machine.travel(MONDAY, tick=False):
+        pipeline = PipelineFactory(automation=True)
+        with capture(execute=True):
+            order = OrderFactory(pipeline=pipeline, client=new_york_client, owner=lisbon_rep)
+        with capture(execute=True):
+            move_order(order, pipeline.stages.get(key="questionnaire-received"), by=lisbon_rep)
+        with capture(execute=True):
+            services.send_booking_invitation(order, call_type, by=lisbon_rep)
+
+    assert order.events.filter(kind=OrderEvent.Kind.BOOKING_INVITED).count() == 2
+    assert (
+        order.events.get(kind=OrderEvent.Kind.BOOKING_INVITED, actor=None).data["booking_type"]
+        == call_type.pk
+    )
+    review_calls = reminders_of(order).filter(sequence__key="review-call")
+    assert list(review_calls.values_list("status", flat=True)) == [Reminder.Status.ACTIVE]
