@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -88,13 +89,20 @@ def plan_notices(
             for reminder, before in REMINDERS
             if booking.starts_at - before > now
         ]
-    queued: list[OutboxMessage] = []
-    for notice_kind, due in plan:
-        for side in Side:
-            message = _queue(booking, notice_kind, side, due=due, manage_url=manage_url)
-            if message is not None:
-                queued.append(message)
-    return queued
+    recipients = [recipient for recipient in _recipients(booking) if recipient.address]
+    organisation_name = Organisation.current().name
+    return [
+        _queue(
+            booking,
+            notice_kind,
+            recipient,
+            due=due,
+            manage_url=manage_url,
+            organisation_name=organisation_name,
+        )
+        for notice_kind, due in plan
+        for recipient in recipients
+    ]
 
 
 def withdraw_notices(booking: Booking, *, note: str) -> int:
@@ -112,41 +120,65 @@ def client_channel(client: Contact) -> str | None:
     return Channel.EMAIL if client.email else None
 
 
+@dataclass(frozen=True)
+class _Recipient:
+    """One side of the call as its notices reach it ("" address: cannot be reached)."""
+
+    side: Side
+    channel: str
+    address: str
+    language: str
+    zone_name: str
+    contact: Contact | None
+
+
+def _recipients(booking: Booking) -> list[_Recipient]:
+    """The client (their channel, language, the zone they booked in) and the rep (e-mail, own zone)."""
+    client, staff = booking.order.client, booking.staff
+    channel = client_channel(client)
+    address = (adapter_for(channel).address_for(client) or client.email) if channel else ""
+    return [
+        _Recipient(
+            Side.CLIENT, channel or Channel.EMAIL, address, client.language, booking.client_time_zone, client
+        ),
+        _Recipient(Side.STAFF, Channel.EMAIL, staff.email, staff.language, staff.time_zone, None),
+    ]
+
+
 def _queue(
-    booking: Booking, kind: Kind, side: Side, *, due: datetime.datetime, manage_url: str
-) -> OutboxMessage | None:
+    booking: Booking,
+    kind: Kind,
+    to: _Recipient,
+    *,
+    due: datetime.datetime,
+    manage_url: str,
+    organisation_name: str,
+) -> OutboxMessage:
     order = booking.order
-    client = order.client
-    if side == Side.CLIENT:
-        channel = client_channel(client)
-        if channel is None:
-            return None
-        recipient = adapter_for(channel).address_for(client) or client.email
-        language, zone_name, contact = client.language, booking.client_time_zone, client
-    else:
-        channel, recipient = Channel.EMAIL, booking.staff.email
-        language, zone_name, contact = booking.staff.language, booking.staff.time_zone, None
-    if not recipient:
-        return None
+    is_email = to.channel == Channel.EMAIL
     subject, body, short_text = compose(
-        booking, kind, side, language=language, zone_name=zone_name, manage_url=manage_url
+        booking,
+        kind,
+        to.side,
+        language=to.language,
+        zone_name=to.zone_name,
+        manage_url=manage_url,
+        organisation_name=organisation_name,
     )
     urgent = kind in (Kind.CONFIRMATION, Kind.CANCELLATION, Kind.REMINDER_HOUR)
     return queue_message(
-        key=notice_key(booking, kind, side),
-        channel=channel,
-        recipient=recipient,
+        key=notice_key(booking, kind, to.side),
+        channel=to.channel,
+        recipient=to.address,
         subject=subject,
-        body_text=body if channel == Channel.EMAIL else short_text,
-        language=language,
-        contact=contact,
+        body_text=body if is_email else short_text,
+        language=to.language,
+        contact=to.contact,
         order_id=order.pk,
-        reply_to=order_reply_address(order.reference)
-        if side == Side.CLIENT and channel == Channel.EMAIL
-        else "",
+        reply_to=order_reply_address(order.reference) if to.side == Side.CLIENT and is_email else "",
         urgent=urgent,
-        deliver_after=due if urgent or contact is None else _inside_hours(contact, due, booking),
-        attachments=_invitation_file(booking, kind) if channel == Channel.EMAIL else (),
+        deliver_after=due if urgent or to.contact is None else _inside_hours(to.contact, due, booking),
+        attachments=_invitation_file(booking, kind) if is_email else (),
     )
 
 
@@ -171,7 +203,14 @@ def _invitation_file(booking: Booking, kind: Kind) -> list[Attachment]:
 
 
 def compose(
-    booking: Booking, kind: Kind, side: Side, *, language: str, zone_name: str, manage_url: str
+    booking: Booking,
+    kind: Kind,
+    side: Side,
+    *,
+    language: str,
+    zone_name: str,
+    manage_url: str,
+    organisation_name: str,
 ) -> tuple[str, str, str]:
     """Subject, e-mail text and short text (SMS, messenger, portal: the subject says what and when, the
     text adds the link to change the call) in the recipient's language, times in the recipient's zone."""
@@ -185,14 +224,14 @@ def compose(
             "zone_name": zone_name,
             "starts_local": booking.starts_at.astimezone(zone),
             "ends_local": booking.ends_at.astimezone(zone),
-            "organisation_name": Organisation.current().name,
+            "organisation_name": organisation_name,
             "calendar_url": settings.BASE_URL + reverse("scheduling:staff-calendar"),
             "manage_url": manage_url,
         }
         subject = render_to_string("scheduling/email/notice_subject.txt", context).strip()
         body = render_to_string("scheduling/email/notice.txt", context)
         if kind == Kind.CANCELLATION:
-            short_text = str(context["organisation_name"])
+            short_text = organisation_name
         else:
             short_text = f"{_('To reschedule or cancel, open this link:')} {manage_url}"
     return " ".join(subject.split()), body, short_text
