@@ -7,6 +7,8 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 
+from orderflow.broker import PARTIAL_SUFFIX
+
 logger = logging.getLogger(__name__)
 
 PROCESSED_KEEP_SECONDS = 24 * 3600
@@ -14,7 +16,8 @@ PROCESSED_KEEP_SECONDS = 24 * 3600
 
 @shared_task(name="orderflow.housekeeping.prune_broker_folder")
 def prune_broker_folder() -> int:
-    """Delete claimed filesystem-broker messages older than a day; the transport never does.
+    """Delete claimed filesystem-broker messages older than a day (the transport never does), and
+    messages left half-written by a process that died while queueing them.
 
     Returns how many files were removed. Does nothing on Redis or RabbitMQ.
     """
@@ -24,7 +27,10 @@ def prune_broker_folder() -> int:
         return 0
     cutoff = time.time() - PROCESSED_KEEP_SECONDS
     removed = 0
-    for path in Path(str(folder)).glob("*"):
+    # A message whose writer died before renaming it into place is never consumed either.
+    queue_folder = Path(str(options.get("data_folder_in", folder)))
+    partials = queue_folder.glob(f"*{PARTIAL_SUFFIX}")
+    for path in [*Path(str(folder)).glob("*"), *partials]:
         try:
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink()
