@@ -46,7 +46,9 @@ def command_env(
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("ORDERFLOW_", "CELERY_")) and name != "DATABASE_URL"
+        if not name.startswith(("ORDERFLOW_", "CELERY_"))
+        # DJANGO_ALLOW_ASYNC_UNSAFE is set in this process by the browser fixture, never by an operator.
+        and name not in {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env.update(
         ORDERFLOW_DATA_DIR=str(data_dir),
