@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orderflow.accounts.models import Language
@@ -18,8 +19,15 @@ from orderflow.pipelines.configure import (
     StageSettings,
 )
 from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
+from orderflow.pipelines.process_io import RenameHints
 
-ROLE_LABELS = {Role.ADMIN: _("Admin"), Role.MANAGER: _("Manager"), Role.REP: _("Rep")}
+# The roles a stage may name (pipelines.configure.STAGE_ROLES), as Settings shows them.
+ROLE_LABELS = {
+    Role.ADMIN: _("Admin"),
+    Role.MANAGER: _("Manager"),
+    Role.REP: _("Rep"),
+    Role.CONTRACTOR: _("Contractor on the order"),
+}
 
 
 def show_config_errors(form: forms.Form, error: ConfigInputError) -> None:
@@ -110,7 +118,9 @@ class StageForm(forms.Form):
         required=False,
         choices=list(ROLE_LABELS.items()),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("None ticked: every staff role."),
+        help_text=_(
+            "None ticked: every staff role. Contractors only where ticked, on orders assigned to them."
+        ),
     )
     allowed_from = forms.MultipleChoiceField(
         label=_("May be entered from"),
@@ -329,12 +339,22 @@ class ProcessTemplateUploadForm(forms.Form):
                 _("The file is not a YAML text file (it should be UTF-8 text).")
             ) from None
 
-    def renames(self) -> dict[str, str]:
-        """The names to use instead of the file's, only those given."""
+    def renames(self) -> dict[str, Any]:
+        """import_process_template's options: the names to use instead of the file's (only those given),
+        and rename hints that point a taken slug or prefix to this form's inputs, not to the CLI's options."""
         data = self.cleaned_data
-        renames = {
+        names = {
             "name": data["name"].strip(),
             "slug": data["slug"].strip().lower(),
             "number_prefix": data["number_prefix"].strip().upper(),
         }
-        return {key: value for key, value in renames.items() if value}
+        renames: dict[str, Any] = {key: value for key, value in names.items() if value}
+        renames["rename_hints"] = self.rename_hints()
+        return renames
+
+    def rename_hints(self) -> RenameHints:
+        hint = gettext("fill in “%(field)s” below to import it under another one")
+        return RenameHints(
+            slug=hint % {"field": self.fields["slug"].label},
+            number_prefix=hint % {"field": self.fields["number_prefix"].label},
+        )

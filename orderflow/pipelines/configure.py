@@ -41,6 +41,10 @@ MAX_CHOICES = 100
 BATCH_SIZE = 500
 # Languages a stage's client label can be given in besides English (the label itself).
 TRANSLATED_LANGUAGES: tuple[str, ...] = tuple(code for code in Language.values if code != Language.ENGLISH)
+# Roles a stage may name as the ones who set it by hand: the staff roles, and the contractor working on
+# the order (the author of seed 004 sends the work for review). Never the client: a client's answer,
+# booking or payment moves an order through a rule, not by hand.
+STAGE_ROLES: tuple[str, ...] = (*Role.STAFF, Role.CONTRACTOR)
 
 
 class PipelineConfigError(DomainError):
@@ -128,6 +132,20 @@ def check_key(key: str, *, taken: Collection[str]) -> str | None:
     return None
 
 
+def check_stage_role(role: str) -> str | None:
+    """Why `role` cannot be among those who set a stage by hand, or None (templates and Settings alike)."""
+    if role == Role.CLIENT:
+        return _(
+            "Clients do not set stages by hand; a rule moves the order when the client answers, books or pays."
+        )
+    if role not in STAGE_ROLES:
+        return _("“%(role)s” is not a role that sets stages; use %(roles)s.") % {
+            "role": role,
+            "roles": ", ".join(STAGE_ROLES),
+        }
+    return None
+
+
 def _check_text(errors: dict[str, str], name: str, value: str, *, limit: int, required: bool = False) -> None:
     if required and not value:
         errors[name] = _("This cannot be empty.")
@@ -209,8 +227,8 @@ def check_stage_settings(
     if values.category not in Stage.Category.values:
         errors["category"] = _("Pick one of the categories.")
     _check_pattern(errors, "color", values.color, color_validator)
-    if unknown := [role for role in values.allowed_roles if role not in Role.STAFF]:
-        errors["allowed_roles"] = _("Unknown roles: %(roles)s.") % {"roles": ", ".join(unknown)}
+    if problems := [problem for role in values.allowed_roles if (problem := check_stage_role(role))]:
+        errors["allowed_roles"] = problems[0]
     if values.key in values.allowed_from:
         errors["allowed_from"] = _("A stage cannot be entered from itself.")
     elif unknown := [key for key in values.allowed_from if key not in other_stage_keys]:

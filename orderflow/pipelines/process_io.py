@@ -5,8 +5,9 @@ A template (format version 1) has these sections, and each entry its keys, in th
     version: 1
     pipeline: name, slug, number_prefix, description, currency
     fields:   key, label, kind, required, choices, help_text               (a list, may be left out)
-    stages:   key, name, client_label, client_label_translations, client_description, category,
-              color, side, notify_client, allowed_roles, allowed_from, required_fields, max_days
+    stages:   key, name, client_label, client_label_translations, client_description,
+              client_description_translations, category, color, side, notify_client, allowed_roles,
+              allowed_from, required_fields, max_days
     rules:    key, name, active, trigger, conditions, actions                (a list, may be left out)
     reminders: key, name, active, start, stage, form, stops, send_at, escalate, steps  (likewise)
 
@@ -22,7 +23,9 @@ order, block style, UTF-8 without escapes, lines folded at LINE_WIDTH. The shipp
 that form, so export → import → export gives the same bytes, and so does import → export of a file.
 
 `import_process_template` reads the whole document before writing anything and refuses it as a
-whole: each problem names its line and the path of the value ("line 14, stages[2].category: …").
+whole: each problem names its line and the path of the value ("line 14, stages[2].category: …"),
+in the active language. Where a slug or number prefix is taken, the problem says how to give
+another one in the words of the place it is shown (RenameHints: a command-line option, a form field).
 Sections that later versions add (forms, messages) are refused until this code reads them, so
 a template is never imported with part of it silently dropped.
 """
@@ -39,10 +42,12 @@ from typing import Any
 import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from orderflow.accounts.roles import Role
 from orderflow.automation.definitions import PipelineShape, check_rule, check_sequence
 from orderflow.errors import DomainError
+from orderflow.pipelines.configure import TRANSLATED_LANGUAGES, check_stage_role
 from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
 
 FORMAT_VERSION = 1
@@ -65,6 +70,7 @@ STAGE_KEYS = (
     "client_label",
     "client_label_translations",
     "client_description",
+    "client_description_translations",
     "category",
     "color",
     "side",
@@ -80,7 +86,9 @@ STAGE_ATTRIBUTES = {"side": "is_side"}
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 PREFIX_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
-LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+# The longest client label and description, as in Settings (pipelines.configure).
+LABEL_MAX_LENGTH = 120
+DESCRIPTION_MAX_LENGTH = 300
 
 
 class ProcessTemplateError(DomainError):
@@ -91,10 +99,37 @@ class ProcessTemplateError(DomainError):
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors = list(errors)
         count = len(self.errors)
-        summary = (
-            f"The process template has {count} problem{'s' if count != 1 else ''}; nothing was imported."
-        )
+        summary = ngettext(
+            "The process template has %(count)d problem; nothing was imported.",
+            "The process template has %(count)d problems; nothing was imported.",
+            count,
+        ) % {"count": count}
         super().__init__("\n".join([summary, *self.errors]))
+
+
+@dataclass(frozen=True)
+class RenameHints:
+    """How the person importing gives the pipeline another slug or number prefix, in the words of the
+    place the refusal is shown: the command line names its options, the web page its form fields.
+    Each is a clause that ends the sentence "'website' is already the slug of the pipeline “…”; …"."""
+
+    slug: str
+    number_prefix: str
+
+
+def plain_rename_hints() -> RenameHints:
+    """The hints when the caller names no place (the API, the demo, tests)."""
+    return RenameHints(
+        slug=_("import it under another slug"), number_prefix=_("import it under another number prefix")
+    )
+
+
+def command_line_rename_hints() -> RenameHints:
+    """The hints `orderflow process_template import` gives: its options."""
+    return RenameHints(
+        slug=_("import it under another slug (--slug)"),
+        number_prefix=_("import it under another number prefix (--prefix)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -239,27 +274,45 @@ def _choices_text(options: Sequence[str]) -> str:
     return ", ".join(options)
 
 
+def _cannot_read(error: yaml.YAMLError) -> str:
+    """A value the safe loader refuses (an unsafe tag); PyYAML's own words stay in English."""
+    return _("cannot read this value: %(problem)s") % {"problem": getattr(error, "problem", None) or error}
+
+
 def _unknown_key_message(key: str, known: Sequence[str], what: str) -> str:
     close = difflib.get_close_matches(key, known, n=1)
     if close:
-        return f"unknown key {key!r} in {what}; did you mean {close[0]!r}?"
-    return f"unknown key {key!r} in {what}; it may have {_choices_text(known)}"
+        return _("unknown key %(key)r in %(what)s; did you mean %(close)r?") % {
+            "key": key,
+            "what": what,
+            "close": close[0],
+        }
+    return _("unknown key %(key)r in %(what)s; it may have %(known)s") % {
+        "key": key,
+        "what": what,
+        "known": _choices_text(known),
+    }
 
 
 def _unknown_section_message(key: str) -> str:
     readable = ", ".join(SECTIONS)
     if key in LATER_SECTIONS:
-        return f"the section {key!r} is not supported yet; this version of Orderflow reads {readable}"
+        return _("the section %(key)r is not supported yet; this version of Orderflow reads %(sections)s") % {
+            "key": key,
+            "sections": readable,
+        }
     close = difflib.get_close_matches(key, SECTIONS, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; a template has {readable}"
-    return f"unknown section {key!r}{hint}"
+    if close:
+        return _("unknown section %(key)r; did you mean %(close)r?") % {"key": key, "close": close[0]}
+    return _("unknown section %(key)r; a template has %(sections)s") % {"key": key, "sections": readable}
 
 
 class _TemplateReader:
     """Walks the composed YAML nodes into unsaved rows, collecting every problem instead of stopping."""
 
-    def __init__(self, loader: yaml.SafeLoader) -> None:
+    def __init__(self, loader: yaml.SafeLoader, rename_hints: RenameHints) -> None:
         self.loader = loader
+        self.rename_hints = rename_hints
         self.problems: list[tuple[int, str, str]] = []
         # The line of every path read so far, and the path of each text in a list by (list path, text).
         self.lines: dict[str, int] = {}
@@ -282,7 +335,9 @@ class _TemplateReader:
     def messages(self) -> list[str]:
         ordered = sorted(dict.fromkeys(self.problems), key=lambda problem: (problem[0], problem[1]))
         return [
-            f"line {line}, {path}: {message}" if path else f"line {line}: {message}"
+            _("line %(line)d, %(path)s: %(message)s") % {"line": line, "path": path, "message": message}
+            if path
+            else _("line %(line)d: %(message)s") % {"line": line, "message": message}
             for line, path, message in ordered
         ]
 
@@ -295,36 +350,43 @@ class _TemplateReader:
     def scalar(self, value: _Value) -> tuple[bool, Any]:
         """(True, the Python value) of a scalar node; (False, None) after recording why it is not one."""
         if not isinstance(value.node, yaml.ScalarNode):
-            self.problem(value, f"expected a single value, got {self.describe(value.node)}")
+            self.problem(
+                value, _("expected a single value, got %(got)s") % {"got": self.describe(value.node)}
+            )
             return False, None
         try:
             return True, self.construct(value.node)
         except yaml.YAMLError as error:
-            self.problem(value, f"cannot read this value: {getattr(error, 'problem', None) or error}")
+            self.problem(value, _cannot_read(error))
             return False, None
 
     def describe(self, node: yaml.Node) -> str:
         """How a value reads to people, for "expected …, got …"."""
         if not isinstance(node, yaml.ScalarNode):
-            return "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
+            return _("a mapping") if isinstance(node, yaml.MappingNode) else _("a list")
         try:
             content = self.construct(node)
         except yaml.YAMLError:
-            return f"{node.value!r}"
+            return repr(node.value)
         if content is None:
-            return "nothing"
+            return _("nothing")
         if isinstance(content, bool):
-            return f"{node.value} (read as a yes/no value; quote it if it is text)"
+            return _("%(value)s (read as a yes/no value; quote it if it is text)") % {"value": node.value}
         if isinstance(content, int | float):
-            return f"the number {node.value} (quote it if it is text)"
+            return _("the number %(value)s (quote it if it is text)") % {"value": node.value}
         if not isinstance(content, str):
-            return f"{node.value!r} (read as {type(content).__name__}; quote it if it is text)"
+            return _("%(value)r (read as %(type)s; quote it if it is text)") % {
+                "value": node.value,
+                "type": type(content).__name__,
+            }
         return repr(content)
 
     def pairs(self, value: _Value, *, what: str) -> list[tuple[str, _Value]] | None:
         """The key/value pairs of a mapping node; keys must be text and appear once."""
         if not isinstance(value.node, yaml.MappingNode):
-            self.problem(value, f"expected {what}, got {self.describe(value.node)}")
+            self.problem(
+                value, _("expected %(what)s, got %(got)s") % {"what": what, "got": self.describe(value.node)}
+            )
             return None
         found: list[tuple[str, _Value]] = []
         seen: dict[str, int] = {}
@@ -336,11 +398,15 @@ class _TemplateReader:
             except yaml.YAMLError:
                 content = None
             if not isinstance(content, str):
-                self.problem(key_value, f"a key must be text, got {self.describe(key_node)}")
+                self.problem(
+                    key_value, _("a key must be text, got %(got)s") % {"got": self.describe(key_node)}
+                )
                 continue
             path = _join(value.path, content)
             if content in seen:
-                self.problem_at(line, path, f"given twice (first on line {seen[content]})")
+                self.problem_at(
+                    line, path, _("given twice (first on line %(line)d)") % {"line": seen[content]}
+                )
                 continue
             seen[content] = line
             self.lines[path] = line
@@ -369,7 +435,7 @@ class _TemplateReader:
             entries[key] = entry
         for key in required:
             if key not in entries:
-                self.problem_at(value.line, _join(value.path, key), "missing")
+                self.problem_at(value.line, _join(value.path, key), _("missing"))
         return entries
 
     def sequence(self, value: _Value, *, what: str) -> list[_Value]:
@@ -377,7 +443,11 @@ class _TemplateReader:
         if isinstance(value.node, yaml.ScalarNode) and value.node.tag == "tag:yaml.org,2002:null":
             return []
         if not isinstance(value.node, yaml.SequenceNode):
-            self.problem(value, f"expected a list of {what}, got {self.describe(value.node)}")
+            self.problem(
+                value,
+                _("expected a list of %(what)s, got %(got)s")
+                % {"what": what, "got": self.describe(value.node)},
+            )
             return []
         items = []
         for index, node in enumerate(value.node.value):
@@ -395,14 +465,14 @@ class _TemplateReader:
         if content is None:
             return str(default)
         if not isinstance(content, str):
-            self.problem(value, f"expected text, got {self.describe(value.node)}")
+            self.problem(value, _("expected text, got %(got)s") % {"got": self.describe(value.node)})
             return ""
         return content
 
     def required_text(self, value: _Value, default: Any = "") -> str:
         content = self.text(value)
         if not content.strip() and not self.has_problem_under(value.path):
-            self.problem(value, "must not be empty")
+            self.problem(value, _("must not be empty"))
         return content
 
     def flag(self, value: _Value, default: Any) -> bool:
@@ -410,19 +480,25 @@ class _TemplateReader:
         if ok and content is None:
             return bool(default)
         if ok and not isinstance(content, bool):
-            self.problem(value, f"expected true or false, got {self.describe(value.node)}")
+            self.problem(value, _("expected true or false, got %(got)s") % {"got": self.describe(value.node)})
         return content if isinstance(content, bool) else bool(default)
 
     def one_of(self, value: _Value, default: Any, options: Sequence[str]) -> str:
         content = self.text(value, default)
         if content not in options and not self.has_problem_under(value.path):
-            self.problem(value, f"{content!r} is not one of {_choices_text(options)}")
+            self.problem(
+                value,
+                _("%(value)r is not one of %(options)s")
+                % {"value": content, "options": _choices_text(options)},
+            )
         return content
 
     def color(self, value: _Value, default: Any) -> str:
         content = self.text(value, default)
         if not COLOR_PATTERN.match(content) and not self.has_problem_under(value.path):
-            self.problem(value, f"{content!r} is not a colour written as #rrggbb, e.g. '#3b82f6'")
+            self.problem(
+                value, _("%(value)r is not a colour written as #rrggbb, e.g. '#3b82f6'") % {"value": content}
+            )
         return content
 
     def days(self, value: _Value, default: Any) -> int | None:
@@ -430,10 +506,12 @@ class _TemplateReader:
         if not ok or content is None:
             return None
         if isinstance(content, bool) or not isinstance(content, int):
-            self.problem(value, f"expected a whole number of days, got {self.describe(value.node)}")
+            self.problem(
+                value, _("expected a whole number of days, got %(got)s") % {"got": self.describe(value.node)}
+            )
             return None
         if content < 1:
-            self.problem(value, f"must be at least 1 day, got {content}")
+            self.problem(value, _("must be at least 1 day, got %(days)d") % {"days": content})
             return None
         return content
 
@@ -445,19 +523,21 @@ class _TemplateReader:
             if not content:
                 continue
             if content in found:
-                self.problem(item, f"{content!r} is listed twice (first on line {found[content].line})")
+                self.problem(
+                    item,
+                    _("%(value)r is listed twice (first on line %(line)d)")
+                    % {"value": content, "line": found[content].line},
+                )
                 continue
             found[content] = item
             self.item_paths[(value.path, content)] = item.path
         return list(found)
 
     def roles(self, value: _Value, default: Any) -> list[str]:
-        roles = self.text_list(value, what="roles")
+        roles = self.text_list(value, what=_("roles"))
         for role in roles:
-            if role not in Role.STAFF:
-                self.problem_about_item(
-                    value.path, role, f"{role!r} is not one of {_choices_text(Role.STAFF)}"
-                )
+            if problem := check_stage_role(role):
+                self.problem_about_item(value.path, role, problem)
         return roles
 
     def problem_about_item(self, list_path: str, content: str, message: str) -> None:
@@ -465,17 +545,27 @@ class _TemplateReader:
         path = self.item_paths.get((list_path, content), list_path)
         self.problem_at(self.lines.get(path, self.lines.get(list_path, 1)), path, message)
 
-    def translations(self, value: _Value, default: Any) -> dict[str, str]:
+    def translations(self, value: _Value, *, what: str, limit: int) -> dict[str, str]:
+        """Texts by language (pt, ru: the languages besides English that Orderflow speaks)."""
         if isinstance(value.node, yaml.ScalarNode) and value.node.tag == "tag:yaml.org,2002:null":
             return {}
-        pairs = self.pairs(value, what="a mapping of language code to label, e.g. pt: Pedido recebido")
+        pairs = self.pairs(value, what=what)
         translations: dict[str, str] = {}
         for language, entry in pairs or []:
-            if not LANGUAGE_PATTERN.match(language):
-                self.problem(entry, f"{language!r} is not a language code such as pt or ru")
-            label = self.required_text(entry)
-            if label:
-                translations[language] = label
+            if language not in TRANSLATED_LANGUAGES:
+                self.problem(
+                    entry,
+                    _("%(language)r is not a language Orderflow speaks besides English; use %(languages)s")
+                    % {"language": language, "languages": _choices_text(TRANSLATED_LANGUAGES)},
+                )
+            text = self.required_text(entry)
+            if len(text) > limit:
+                self.problem(
+                    entry,
+                    _("at most %(limit)d characters, got %(count)d") % {"limit": limit, "count": len(text)},
+                )
+            if text:
+                translations[language] = text
         return translations
 
     # the document
@@ -486,7 +576,7 @@ class _TemplateReader:
         document = _Value(root, "", root.start_mark.line + 1)
         sections = self.mapping(
             document,
-            what="a process template (version, pipeline, fields, stages)",
+            what=_("a process template (version, pipeline, fields, stages)"),
             keys=SECTIONS,
             required=("version", "pipeline", "stages"),
             unknown=_unknown_section_message,
@@ -502,16 +592,16 @@ class _TemplateReader:
             )
         fields: list[tuple[FieldDefinition, _Value]] = []
         if "fields" in sections:
-            items = self.sequence(sections["fields"], what="fields")
+            items = self.sequence(sections["fields"], what=_("fields"))
             fields = [(definition, item) for item in items if (definition := self.read_field(item))]
         stages: list[tuple[Stage, _Value]] = []
         if "stages" in sections:
-            items = self.sequence(sections["stages"], what="stages")
+            items = self.sequence(sections["stages"], what=_("stages"))
             stages = [(stage, item) for item in items if (stage := self.read_stage(item))]
             if not items and not self.has_problem_under("stages"):
-                self.problem(sections["stages"], "a pipeline needs at least one stage")
-        self.check_keys_unique(fields, "field")
-        self.check_keys_unique(stages, "stage")
+                self.problem(sections["stages"], _("a pipeline needs at least one stage"))
+        self.check_keys_unique(fields, _("field key %(key)r is used twice (first on line %(line)d)"))
+        self.check_keys_unique(stages, _("stage key %(key)r is used twice (first on line %(line)d)"))
         self.check_references(stages, fields)
         self.check_main_path(stages)
         shape = PipelineShape(
@@ -519,9 +609,19 @@ class _TemplateReader:
             stage_keys=[stage.key for stage, _item in stages if stage.key],
             field_keys=[definition.key for definition, _item in fields if definition.key],
         )
-        rules = self.read_automation(sections.get("rules"), "rules", shape, check_rule, "rule")
+        rules = self.read_automation(
+            sections.get("rules"),
+            "rules",
+            shape,
+            check_rule,
+            _("rule key %(key)r is used twice (first on line %(line)d)"),
+        )
         reminders = self.read_automation(
-            sections.get("reminders"), "reminders", shape, check_sequence, "reminder sequence"
+            sections.get("reminders"),
+            "reminders",
+            shape,
+            check_sequence,
+            _("reminder sequence key %(key)r is used twice (first on line %(line)d)"),
         )
         return ProcessPlan(
             pipeline,
@@ -537,9 +637,12 @@ class _TemplateReader:
         section: str,
         shape: PipelineShape,
         check: Callable[..., tuple[dict[str, Any], list[tuple[str, str]]]],
-        noun: str,
+        used_twice: str,
     ) -> list[dict[str, Any]]:
-        """Rules or reminder sequences, checked against this template's stages and fields."""
+        """Rules or reminder sequences, checked against this template's stages and fields.
+
+        `used_twice` is the message for a key given twice, with %(key)r and %(line)d.
+        """
         if value is None:
             return []
         cleaned_entries: list[dict[str, Any]] = []
@@ -550,7 +653,7 @@ class _TemplateReader:
             try:
                 content = self.construct_deep(item.node)
             except yaml.YAMLError as error:
-                self.problem(item, f"cannot read this value: {getattr(error, 'problem', None) or error}")
+                self.problem(item, _cannot_read(error))
                 continue
             cleaned, problems = check(content, pipeline=shape)
             for path, message in problems:
@@ -560,7 +663,7 @@ class _TemplateReader:
             if isinstance(key, str) and key:
                 if key in first_line:
                     path = f"{item.path}.key"
-                    message = f"{noun} key {key!r} is used twice (first on line {first_line[key]})"
+                    message = used_twice % {"key": key, "line": first_line[key]}
                     self.problem_at(lines.get(path, item.line), path, message)
                 else:
                     first_line[key] = lines.get(f"{item.path}.key", item.line)
@@ -574,7 +677,9 @@ class _TemplateReader:
         ok, content = self.scalar(value)
         if ok and (content != FORMAT_VERSION or isinstance(content, bool)):
             self.problem(
-                value, f"this Orderflow reads templates of version {FORMAT_VERSION}, not {content!r}"
+                value,
+                _("this Orderflow reads templates of version %(version)d, not %(given)r")
+                % {"version": FORMAT_VERSION, "given": content},
             )
 
     def read_pipeline(
@@ -587,7 +692,7 @@ class _TemplateReader:
         }
         required = [key for key in ("name", "slug", "number_prefix") if key not in overrides]
         entries = self.mapping(
-            value, what="the pipeline (name, slug, number_prefix …)", keys=PIPELINE_KEYS, required=required
+            value, what=_("the pipeline (name, slug, number_prefix …)"), keys=PIPELINE_KEYS, required=required
         )
         pipeline = Pipeline()
         if entries is None:
@@ -605,16 +710,31 @@ class _TemplateReader:
             self.problem_at(
                 self.lines.get(prefix_path, value.line),
                 prefix_path,
-                f"{pipeline.number_prefix!r} is not 2 to 8 capital letters or digits starting with a letter, "
-                "e.g. WEB",
+                _("%(prefix)r is not 2 to 8 capital letters or digits starting with a letter, e.g. WEB")
+                % {"prefix": pipeline.number_prefix},
             )
         self.validate_model(pipeline, value, {}, exclude=[])
         self.check_taken(pipeline, value, overrides)
         return pipeline
 
     def check_taken(self, pipeline: Pipeline, value: _Value, overrides: dict[str, str]) -> None:
-        """Slug and number prefix are unique across the installation; say which pipeline has them."""
-        for key, option, noun in (("slug", "--slug", "slug"), ("number_prefix", "--prefix", "number prefix")):
+        """Slug and number prefix are unique across the installation; say which pipeline has them, and
+        how to give another one where the refusal is shown (self.rename_hints)."""
+        messages = {
+            ("slug", False): _("%(value)r is already the slug of the pipeline “%(pipeline)s”; %(hint)s"),
+            ("slug", True): _(
+                "%(value)r (given for this import) is already the slug of the pipeline “%(pipeline)s”; %(hint)s"
+            ),
+            ("number_prefix", False): _(
+                "%(value)r is already the number prefix of the pipeline “%(pipeline)s”; %(hint)s"
+            ),
+            ("number_prefix", True): _(
+                "%(value)r (given for this import) is already the number prefix of the pipeline "
+                "“%(pipeline)s”; %(hint)s"
+            ),
+        }
+        hints = {"slug": self.rename_hints.slug, "number_prefix": self.rename_hints.number_prefix}
+        for key in ("slug", "number_prefix"):
             path = f"{value.path}.{key}"
             given = getattr(pipeline, key)
             if not given or self.has_problem_under(path):
@@ -622,16 +742,15 @@ class _TemplateReader:
             other = Pipeline.objects.filter(**{key: given}).first()
             if other is None:
                 continue
-            origin = " (given for this import)" if key in overrides else ""
             self.problem_at(
                 self.lines.get(path, value.line),
                 path,
-                f"{given!r}{origin} is already the {noun} of the pipeline “{other.name}”; "
-                f"import it under another {noun} ({option})",
+                messages[key, key in overrides]
+                % {"value": given, "pipeline": other.name, "hint": hints[key]},
             )
 
     def read_field(self, item: _Value) -> FieldDefinition | None:
-        entries = self.mapping(item, what="a field", keys=FIELD_KEYS, required=("key", "label"))
+        entries = self.mapping(item, what=_("a field"), keys=FIELD_KEYS, required=("key", "label"))
         if entries is None:
             return None
         definition = FieldDefinition()
@@ -640,7 +759,7 @@ class _TemplateReader:
             "label": self.required_text,
             "kind": lambda v, d: self.one_of(v, d, FieldDefinition.Kind.values),
             "required": self.flag,
-            "choices": lambda v, d: self.text_list(v, what="choices"),
+            "choices": lambda v, d: self.text_list(v, what=_("choices")),
             "help_text": self.text,
         }
         for key, entry in entries.items():
@@ -650,14 +769,17 @@ class _TemplateReader:
         if kind == FieldDefinition.Kind.CHOICE and not definition.choices:
             if not self.has_problem_under(f"{item.path}.choices"):
                 line = entries["choices"].line if "choices" in entries else item.line
-                self.problem_at(line, f"{item.path}.choices", "a choice field needs at least one choice")
+                self.problem_at(line, f"{item.path}.choices", _("a choice field needs at least one choice"))
         elif definition.choices and kind != FieldDefinition.Kind.CHOICE:
-            self.problem(entries["choices"], f"only choice fields have choices, and this one is {kind!r}")
+            self.problem(
+                entries["choices"],
+                _("only choice fields have choices, and this one is %(kind)r") % {"kind": kind},
+            )
         self.validate_model(definition, item, FIELD_ATTRIBUTES, exclude=["pipeline"])
         return definition
 
     def read_stage(self, item: _Value) -> Stage | None:
-        entries = self.mapping(item, what="a stage", keys=STAGE_KEYS, required=("key", "name"))
+        entries = self.mapping(item, what=_("a stage"), keys=STAGE_KEYS, required=("key", "name"))
         if entries is None:
             return None
         stage = Stage()
@@ -665,15 +787,24 @@ class _TemplateReader:
             "key": self.required_text,
             "name": self.required_text,
             "client_label": self.text,
-            "client_label_translations": self.translations,
+            "client_label_translations": lambda v, d: self.translations(
+                v,
+                what=_("a mapping of language code to label, e.g. pt: Pedido recebido"),
+                limit=LABEL_MAX_LENGTH,
+            ),
             "client_description": self.text,
+            "client_description_translations": lambda v, d: self.translations(
+                v,
+                what=_("a mapping of language code to description, e.g. pt: Estamos a tratar do seu pedido"),
+                limit=DESCRIPTION_MAX_LENGTH,
+            ),
             "category": lambda v, d: self.one_of(v, d, Stage.Category.values),
             "color": self.color,
             "side": self.flag,
             "notify_client": self.flag,
             "allowed_roles": self.roles,
-            "allowed_from": lambda v, d: self.text_list(v, what="stage keys"),
-            "required_fields": lambda v, d: self.text_list(v, what="field keys"),
+            "allowed_from": lambda v, d: self.text_list(v, what=_("stage keys")),
+            "required_fields": lambda v, d: self.text_list(v, what=_("field keys")),
             "max_days": self.days,
         }
         for key, entry in entries.items():
@@ -701,7 +832,10 @@ class _TemplateReader:
                 for message in messages:
                     self.problem_at(self.lines.get(path, item.line), path, str(message))
 
-    def check_keys_unique(self, rows: Sequence[tuple[FieldDefinition | Stage, _Value]], noun: str) -> None:
+    def check_keys_unique(
+        self, rows: Sequence[tuple[FieldDefinition | Stage, _Value]], used_twice: str
+    ) -> None:
+        """`used_twice` is the message for a key given twice, with %(key)r and %(line)d."""
         first_line: dict[str, int] = {}
         for row, item in rows:
             if not row.key:
@@ -709,8 +843,7 @@ class _TemplateReader:
             path = f"{item.path}.key"
             line = self.lines.get(path, item.line)
             if row.key in first_line:
-                message = f"{noun} key {row.key!r} is used twice (first on line {first_line[row.key]})"
-                self.problem_at(line, path, message)
+                self.problem_at(line, path, used_twice % {"key": row.key, "line": first_line[row.key]})
             else:
                 first_line[row.key] = line
 
@@ -720,25 +853,30 @@ class _TemplateReader:
         """allowed_from names stages of this template, required_fields names its fields."""
         stage_keys = [stage.key for stage, _item in stages if stage.key]
         field_keys = [definition.key for definition, _item in fields if definition.key]
-        known_fields = f"its fields are {_choices_text(field_keys)}" if field_keys else "it has no fields"
         for stage, item in stages:
             for key in stage.allowed_from or []:
                 if key == stage.key:
-                    message = f"a stage cannot be entered from itself ({key!r})"
+                    message = _("a stage cannot be entered from itself (%(key)r)") % {"key": key}
                 elif key not in stage_keys:
-                    message = (
-                        f"{key!r} is not a stage of this template; its stages are {_choices_text(stage_keys)}"
-                    )
+                    message = _("%(key)r is not a stage of this template; its stages are %(stages)s") % {
+                        "key": key,
+                        "stages": _choices_text(stage_keys),
+                    }
                 else:
                     continue
                 self.problem_about_item(f"{item.path}.allowed_from", key, message)
             for key in stage.required_fields or []:
                 if key not in field_keys:
-                    self.problem_about_item(
-                        f"{item.path}.required_fields",
-                        key,
-                        f"{key!r} is not a field of this template; {known_fields}",
-                    )
+                    if field_keys:
+                        message = _("%(key)r is not a field of this template; its fields are %(fields)s") % {
+                            "key": key,
+                            "fields": _choices_text(field_keys),
+                        }
+                    else:
+                        message = _("%(key)r is not a field of this template; it has no fields") % {
+                            "key": key
+                        }
+                    self.problem_about_item(f"{item.path}.required_fields", key, message)
 
     def check_main_path(self, stages: Sequence[tuple[Stage, _Value]]) -> None:
         """New orders start in the first main (non-side) stage, so there must be one and it must be open."""
@@ -748,7 +886,7 @@ class _TemplateReader:
             self.problem_at(
                 item.line,
                 "stages",
-                "every stage is a side status; new orders need a main stage (side: false)",
+                _("every stage is a side status; new orders need a main stage (side: false)"),
             )
         elif main and main[0][0].category != Stage.Category.OPEN:
             stage, item = main[0]
@@ -757,7 +895,8 @@ class _TemplateReader:
                 self.problem_at(
                     self.lines.get(path, item.line),
                     path,
-                    f"new orders start in the first main stage, so it must be open, not {stage.category!r}",
+                    _("new orders start in the first main stage, so it must be open, not %(category)r")
+                    % {"category": stage.category},
                 )
 
 
@@ -788,12 +927,18 @@ def _nearest_line(lines: dict[str, int], path: str, default: int) -> int:
 
 
 def check_process_template(
-    text: str, *, slug: str | None = None, number_prefix: str | None = None, name: str | None = None
+    text: str,
+    *,
+    slug: str | None = None,
+    number_prefix: str | None = None,
+    name: str | None = None,
+    rename_hints: RenameHints | None = None,
 ) -> ProcessPlan:
     """Read and check a whole template without writing; ProcessTemplateError lists every problem.
 
     `slug`, `number_prefix` and `name` replace the file's values, e.g. to import a template a second
-    time next to the first. The database is read to refuse a slug or prefix already taken.
+    time next to the first. The database is read to refuse a slug or prefix already taken; such a
+    refusal ends with `rename_hints` (default: plain_rename_hints()).
     """
     loader = yaml.SafeLoader(text)
     try:
@@ -801,20 +946,32 @@ def check_process_template(
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "line 1"
+            # PyYAML's own explanation stays in English: it names YAML's tokens.
             problem = error.problem or str(error)
             if error.context and problem.startswith("but "):
                 problem = f"{error.context} {problem}"
-            raise ProcessTemplateError([f"{where}: not valid YAML: {problem}"]) from None
+            if mark is None:
+                message = _("line 1: not valid YAML: %(problem)s") % {"problem": problem}
+            else:
+                message = _("line %(line)d, column %(column)d: not valid YAML: %(problem)s") % {
+                    "line": mark.line + 1,
+                    "column": mark.column + 1,
+                    "problem": problem,
+                }
+            raise ProcessTemplateError([message]) from None
         except yaml.YAMLError as error:
-            raise ProcessTemplateError([f"line 1: not valid YAML: {error}"]) from None
+            raise ProcessTemplateError(
+                [_("line 1: not valid YAML: %(problem)s") % {"problem": error}]
+            ) from None
         if root is None:
-            raise ProcessTemplateError(["line 1: the document is empty; a template starts with 'version: 1'"])
-        reader = _TemplateReader(loader)
+            raise ProcessTemplateError(
+                [_("line 1: the document is empty; a template starts with 'version: 1'")]
+            )
+        reader = _TemplateReader(loader, rename_hints or plain_rename_hints())
         plan = reader.read(root, slug=slug, number_prefix=number_prefix, name=name)
     except RecursionError:
         raise ProcessTemplateError(
-            ["line 1: the document is nested too deeply to be a process template"]
+            [_("line 1: the document is nested too deeply to be a process template")]
         ) from None
     finally:
         loader.dispose()
@@ -825,24 +982,35 @@ def check_process_template(
 
 @transaction.atomic
 def import_process_template(
-    text: str, *, slug: str | None = None, number_prefix: str | None = None, name: str | None = None
+    text: str,
+    *,
+    slug: str | None = None,
+    number_prefix: str | None = None,
+    name: str | None = None,
+    rename_hints: RenameHints | None = None,
 ) -> Pipeline:
     """Create a pipeline with its fields and stages from a template; all of it, or nothing.
 
     The whole document is checked first (see check_process_template); ProcessTemplateError lists
-    every problem with its line, and nothing is written. `slug`, `number_prefix` and `name` rename.
+    every problem with its line, and nothing is written. `slug`, `number_prefix` and `name` rename;
+    `rename_hints` say how to rename where a refusal is shown (the command's options, a form's fields).
     """
-    plan = check_process_template(text, slug=slug, number_prefix=number_prefix, name=name)
+    renames: dict[str, Any] = {
+        "slug": slug,
+        "number_prefix": number_prefix,
+        "name": name,
+        "rename_hints": rename_hints,
+    }
+    plan = check_process_template(text, **renames)
     pipeline = plan.pipeline
     try:
         with transaction.atomic():
             pipeline.save()
     except IntegrityError:
+        # Another import took the slug or prefix after the check: checking again names that pipeline.
+        check_process_template(text, **renames)
         raise ProcessTemplateError(
-            [
-                f"pipeline.slug: {pipeline.slug!r} or pipeline.number_prefix: {pipeline.number_prefix!r} was "
-                "taken by another pipeline while importing; import it under another (--slug, --prefix)"
-            ]
+            [_("another pipeline took this slug or number prefix while importing; import it again")]
         ) from None
     for position, definition in enumerate(plan.fields):
         definition.pipeline = pipeline

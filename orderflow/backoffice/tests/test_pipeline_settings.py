@@ -218,6 +218,28 @@ def test_the_stage_editor_opens_in_place_and_saves_into_the_list(
     assert design.client_label_translations == {"pt": "Estamos a desenhar"}
 
 
+def test_a_stage_can_be_left_to_the_contractor_on_the_order_but_not_to_the_client(
+    admin_client: Client, pipeline: Pipeline
+) -> None:
+    design = pipeline.stages.get(key="design")
+    url = reverse("backoffice:settings-stage-edit", args=[design.pk])
+    assert "Contractor on the order" in admin_client.get(url, headers=HTMX).content.decode()
+    data = stage_form_data(name="Design", key="design", required_fields=["brief-link"])
+
+    refused = admin_client.post(url, {**data, "allowed_roles": ["contractor", "client"]}, headers=HTMX)
+    assert refused.status_code == 422
+    assert "Select a valid choice. client is not one of the available choices." in refused.content.decode()
+    design.refresh_from_db()
+    assert design.allowed_roles == []
+
+    saved = admin_client.post(url, {**data, "allowed_roles": ["contractor", "manager"]}, headers=HTMX)
+    assert saved.status_code == 200
+    design.refresh_from_db()
+    assert design.allowed_roles == ["contractor", "manager"]
+    row = saved.content.decode()
+    assert "Set by</span> Contractor on the order, Manager" in row
+
+
 def test_the_client_description_is_edited_in_three_languages(
     admin_client: Client, pipeline: Pipeline
 ) -> None:

@@ -79,6 +79,51 @@ def test_a_template_imported_again_under_new_names_sits_next_to_the_first(admin_
     assert (copy.name, copy.number_prefix, copy.stages.count()) == ("Essays", "ESS", 10)
 
 
+def test_a_taken_name_on_the_page_points_to_the_form_not_to_command_line_options(
+    admin_client: Client,
+) -> None:
+    import_process_template(ACADEMIC)
+
+    from_file = admin_client.post(IMPORT_URL, {"file": _upload(ACADEMIC)}).content.decode()
+    given_here = admin_client.post(
+        IMPORT_URL, {"file": _upload(ACADEMIC), "slug": "academic-writing", "number_prefix": "NEW"}
+    ).content.decode()
+
+    assert (
+        "&#x27;academic-writing&#x27; is already the slug of the pipeline “Academic writing”; "
+        "fill in “Short name” below to import it under another one"
+    ) in from_file
+    assert (
+        "&#x27;PAPER&#x27; is already the number prefix of the pipeline “Academic writing”; "
+        "fill in “Number prefix” below to import it under another one"
+    ) in from_file
+    assert (
+        "&#x27;academic-writing&#x27; (given for this import) is already the slug of the pipeline "
+        "“Academic writing”; fill in “Short name” below"
+    ) in given_here
+    assert "number prefix of the pipeline" not in given_here
+    for page in (from_file, given_here):
+        assert "--slug" not in page
+        assert "--prefix" not in page
+    assert Pipeline.objects.count() == 1
+
+
+@pytest.mark.parametrize("language", ["pt", "ru"])
+def test_import_problems_are_shown_in_the_admins_language(admin_client: Client, language: str) -> None:
+    """Waits for the Portuguese and Russian translations of the import messages."""
+    import_process_template(ACADEMIC)
+    broken = ACADEMIC.replace("category: won", "category: finished", 1)
+
+    page = admin_client.post(
+        IMPORT_URL, {"file": _upload(broken)}, HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+
+    assert f'lang="{language}"' in page
+    assert "stages[6].category" in page  # paths and values are the file's own
+    for english in ("is already the slug", "is not one of", "fill in “Short name”"):
+        assert english not in page
+
+
 def test_a_broken_file_is_refused_whole_with_each_problem_on_its_line(admin_client: Client) -> None:
     broken = ACADEMIC.replace("category: won", "category: finished", 1).replace(
         "  - key: pages\n    label: Pages\n", "  - key: pages\n    lable: Pages\n", 1

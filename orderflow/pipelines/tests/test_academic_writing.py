@@ -68,11 +68,11 @@ def test_only_managers_open_bidding_assign_return_and_accept(pipeline: Pipeline)
     move_order(order, stage["author-assigned"], by=manager)
 
     move_order(order, stage["in-progress"], by=rep)
-    move_order(order, stage["work-submitted"], by=rep)
+    move_order(order, stage["work-submitted"], by=manager)  # the author sent the work by e-mail
     with pytest.raises(StageGuardError):
         move_order(order, stage["revision"], by=rep)
     move_order(order, stage["revision"], by=manager)
-    move_order(order, stage["work-submitted"], by=rep)
+    move_order(order, stage["work-submitted"], by=manager)
     with pytest.raises(StageGuardError):
         move_order(order, stage["accepted"], by=rep)
     move_order(order, stage["accepted"], by=manager)
@@ -101,3 +101,32 @@ def test_a_manager_may_give_up_finding_an_author_from_any_stage(pipeline: Pipeli
     move_order(order, no_author, by=UserFactory(role=Role.MANAGER))
     order.refresh_from_db()
     assert order.stage == no_author
+
+
+def test_work_submitted_is_the_authors_stage_and_staff_set_it_only_as_managers(pipeline: Pipeline) -> None:
+    order = _order(pipeline)
+    manager = UserFactory(role=Role.MANAGER)
+    stage = {stage.key: stage for stage in pipeline.stages.all()}
+    update_order(order, by=manager, fields={**READY_FOR_BIDDING, "author-fee": "9000"})
+    for key in ("under-evaluation", "author-assigned", "in-progress"):
+        move_order(order, stage[key], by=manager)
+    assert stage["work-submitted"].allowed_roles == ["contractor", "admin", "manager"]
+
+    with pytest.raises(StageGuardError) as rep_refused:
+        move_order(order, stage["work-submitted"], by=UserFactory(role=Role.REP))
+    author = UserFactory(role=Role.CONTRACTOR)
+    with pytest.raises(StageGuardError) as author_refused:
+        move_order(order, stage["work-submitted"], by=author)
+    with pytest.raises(StageGuardError) as author_accepting:
+        move_order(order, stage["accepted"], by=author)
+
+    assert rep_refused.value.message == (
+        "Only admin, manager or the order's contractor may move an order to “Work Submitted”."
+    )
+    # No author is assigned to an order yet (no contractor portal): the author is told so, honestly.
+    assert author_refused.value.code == "stage_contractor_not_assigned"
+    assert author_accepting.value.code == "stage_role"
+    order.refresh_from_db()
+    assert order.stage.key == "in-progress"
+    move_order(order, stage["work-submitted"], by=manager)
+    assert order.stage.key == "work-submitted"

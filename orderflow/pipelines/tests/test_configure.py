@@ -270,6 +270,25 @@ def test_a_stage_with_wrong_settings_is_refused_and_not_created(
     assert snapshot(pipeline) == before
 
 
+def test_a_stage_may_be_left_to_the_contractor_but_never_to_the_client(
+    pipeline: Pipeline, admin: User
+) -> None:
+    with pytest.raises(ConfigInputError) as refused:
+        configure.create_stage(
+            pipeline, StageSettings(name="Sent", allowed_roles=["contractor", "client"]), by=admin
+        )
+    assert refused.value.errors == {
+        "allowed_roles": "Clients do not set stages by hand; a rule moves the order when the client "
+        "answers, books or pays."
+    }
+
+    sent = configure.create_stage(
+        pipeline, StageSettings(name="Sent", allowed_roles=["contractor", "manager"]), by=admin
+    )
+    sent.refresh_from_db()
+    assert sent.allowed_roles == ["contractor", "manager"]
+
+
 def test_every_wrong_value_is_reported_at_once(pipeline: Pipeline, admin: User) -> None:
     with pytest.raises(ConfigInputError) as refused:
         configure.create_stage(pipeline, StageSettings(name="Draft", color="red", max_days=0), by=admin)

@@ -71,6 +71,85 @@ def test_a_rule_moving_the_order_is_not_bound_by_roles(rep):
     assert order.stage == approved
 
 
+def test_a_contractor_only_stage_is_set_by_neither_reps_nor_managers(rep):
+    order = OrderFactory(by=rep)
+    approved = _stage(order, "website-approved")
+    approved.allowed_roles = [Role.CONTRACTOR]
+    approved.save()
+
+    for person in (rep, UserFactory(role=Role.MANAGER), UserFactory(role=Role.ADMIN)):
+        with pytest.raises(StageGuardError) as refused:
+            move_order(order, approved, by=person)
+        assert refused.value.code == "stage_role"
+        assert refused.value.message == "Only the order's contractor may move an order to “Website Approved”."
+    order.refresh_from_db()
+    assert order.stage.key == "order-received"
+    assert not order.events.filter(kind=OrderEvent.Kind.STAGE_CHANGED).exists()
+
+    move_order(order, approved, by=None)  # a rule is not bound by roles
+    assert order.stage == approved
+
+
+def test_listing_managers_next_to_the_contractor_lets_managers_in_but_not_reps(rep):
+    order = OrderFactory(by=rep)
+    approved = _stage(order, "website-approved")
+    approved.allowed_roles = [Role.CONTRACTOR, Role.MANAGER]
+    approved.save()
+
+    with pytest.raises(StageGuardError) as refused:
+        move_order(order, approved, by=rep)
+    assert refused.value.message == (
+        "Only manager or the order's contractor may move an order to “Website Approved”."
+    )
+    move_order(order, approved, by=UserFactory(role=Role.MANAGER))
+    assert order.stage == approved
+
+
+@pytest.mark.parametrize("roles", [[], [Role.MANAGER], [Role.ADMIN, Role.REP]], ids=str)
+def test_a_contractor_cannot_set_a_stage_meant_for_staff(rep, roles):
+    order = OrderFactory(by=rep)
+    approved = _stage(order, "website-approved")
+    approved.allowed_roles = roles
+    approved.save()
+
+    with pytest.raises(StageGuardError) as refused:
+        move_order(order, approved, by=UserFactory(role=Role.CONTRACTOR))
+
+    assert refused.value.code == "stage_role"
+    assert refused.value.message == "Contractors may not move an order to “Website Approved”; staff set it."
+    order.refresh_from_db()
+    assert order.stage.key == "order-received"
+
+
+def test_a_contractor_is_refused_a_contractor_stage_while_orders_are_not_assigned_to_contractors(rep):
+    order = OrderFactory(by=rep)
+    approved = _stage(order, "website-approved")
+    approved.allowed_roles = [Role.CONTRACTOR, Role.MANAGER]
+    approved.save()
+    contractor = UserFactory(role=Role.CONTRACTOR)
+    update_order(order, by=rep, watchers=[contractor])  # watching an order is not being assigned to it
+
+    with pytest.raises(StageGuardError) as refused:
+        move_order(order, approved, by=contractor)
+
+    assert refused.value.code == "stage_contractor_not_assigned"
+    assert "ask the order's manager to move it" in refused.value.message
+    order.refresh_from_db()
+    assert order.stage.key == "order-received"
+
+
+def test_a_client_may_not_move_orders_whatever_the_stage_says(rep):
+    order = OrderFactory(by=rep)
+    approved = _stage(order, "website-approved")
+    approved.allowed_roles = [Role.CONTRACTOR]
+    approved.save()
+
+    with pytest.raises(StageGuardError) as refused:
+        move_order(order, approved, by=UserFactory(role=Role.CLIENT))
+
+    assert refused.value.code == "stage_forbidden"
+
+
 def test_a_stage_reached_only_from_its_predecessor(rep):
     order = OrderFactory(by=rep)
     received = _stage(order, "questionnaire-received")

@@ -6,11 +6,14 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from orderflow.errors import DomainError
 from orderflow.pipelines.models import FieldDefinition, Pipeline, Stage
@@ -41,7 +44,7 @@ def _counts() -> tuple[int, int, int]:
     return Pipeline.objects.count(), Stage.objects.count(), FieldDefinition.objects.count()
 
 
-def _refusal(text: str, **renames: str) -> list[str]:
+def _refusal(text: str, **renames: Any) -> list[str]:
     """The error lines of a refused import, after checking that nothing at all was written."""
     before = _counts()
     with pytest.raises(ProcessTemplateError) as refused:
@@ -173,6 +176,7 @@ def test_every_attribute_survives_the_round_trip_and_defaults_are_left_out(db: N
         client_label="Booked: see you soon",
         client_label_translations={"ru": "Забронировано", "pt": "Reservado"},
         client_description="We hold the venue for you.",
+        client_description_translations={"ru": "Мы держим для вас зал.", "pt": "Guardamos o espaço para si."},
         category=Stage.Category.ON_HOLD,
         color="#ABCDEF",
         is_side=True,
@@ -202,6 +206,15 @@ def test_every_attribute_survives_the_round_trip_and_defaults_are_left_out(db: N
         "#ABCDEF",
     )
     assert booked.client_label_translations == {"pt": "Reservado", "ru": "Забронировано"}
+    assert booked.client_description_translations == {
+        "pt": "Guardamos o espaço para si.",
+        "ru": "Мы держим для вас зал.",
+    }
+    assert booked.description_for_client_in("pt") == "Guardamos o espaço para si."
+    booked_entry = text[text.index("- key: booked") :]
+    assert booked_entry.index("client_description: We hold") < booked_entry.index(
+        "client_description_translations:\n      pt: Guardamos o espaço para si.\n      ru: Мы держим"
+    )
     size = again.fields.get(key="size")
     assert (size.label, size.choices, size.is_required) == ("yes", ["10", "true", "Größe: XL"], True)
     assert again.description == "Two lines:\nthe second one — with a dash."
@@ -350,12 +363,94 @@ def test_a_taken_slug_and_prefix_are_refused_and_a_rename_imports(db: None) -> N
 
     assert errors == [
         f"line {_line_of(WEB, 'slug: website')}, pipeline.slug: 'website' is already the slug of the pipeline "
-        "“Website project”; import it under another slug (--slug)",
+        "“Website project”; import it under another slug",
         f"line {_line_of(WEB, 'number_prefix: WEB')}, pipeline.number_prefix: 'WEB' is already the number "
-        "prefix of the pipeline “Website project”; import it under another number prefix (--prefix)",
+        "prefix of the pipeline “Website project”; import it under another number prefix",
     ]
     copy = import_process_template(WEB, slug="website-2", number_prefix="WEB2")
     assert (copy.slug, copy.number_prefix, copy.stages.count()) == ("website-2", "WEB2", 13)
+
+
+def test_a_stage_may_name_the_contractor_but_not_the_client(db: None) -> None:
+    contractor = WEB.replace(
+        "    max_days: 10\n", "    allowed_roles:\n      - contractor\n    max_days: 10\n"
+    )
+    client = contractor.replace("      - contractor\n", "      - client\n      - author\n")
+
+    errors = _refusal(client)
+
+    assert errors == [
+        f"line {_line_of(client, '- client')}, stages[4].allowed_roles[0]: Clients do not set stages by hand; "
+        "a rule moves the order when the client answers, books or pays.",
+        f"line {_line_of(client, '- author')}, stages[4].allowed_roles[1]: “author” is not a role that sets "
+        "stages; use admin, manager, rep, contractor.",
+    ]
+    pipeline = import_process_template(contractor)
+    assert pipeline.stages.get(key="initial-design-in-production").allowed_roles == ["contractor"]
+    assert export_process_template(pipeline) == contractor
+
+
+def test_client_descriptions_in_other_languages_are_checked_like_in_settings(db: None) -> None:
+    stage = "    name: Order Received\n"
+    text = WEB.replace(
+        stage,
+        stage
+        + "    client_description: We have your order.\n"
+        + "    client_description_translations:\n"
+        + "      de: Wir haben Ihre Bestellung.\n"
+        + "      ru: "
+        + "Ж" * 301
+        + "\n"
+        + "      pt: ''\n",
+        1,
+    )
+
+    errors = _refusal(text)
+
+    assert errors == [
+        f"line {_line_of(text, 'de: Wir')}, stages[0].client_description_translations.de: 'de' is not a "
+        "language Orderflow speaks besides English; use pt, ru",
+        f"line {_line_of(text, 'ru: ЖЖ')}, stages[0].client_description_translations.ru: at most 300 "
+        "characters, got 301",
+        f"line {_line_of(text, 'pt: ')}, stages[0].client_description_translations.pt: must not be empty",
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_simultaneous_imports_of_one_template_make_one_pipeline_and_name_it_to_the_others(
+    attempt: int,
+) -> None:
+    text = (SHIPPED_DIR / "repair.yaml").read_text(encoding="utf-8")
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def import_it() -> None:
+        try:
+            barrier.wait(timeout=10)
+            import_process_template(text)
+            outcomes.append("imported")
+        except ProcessTemplateError as error:
+            outcomes.append("\n".join(error.errors))
+        except Exception as error:
+            outcomes.append(f"crashed: {type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=import_it) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(outcomes) == 3
+    assert outcomes.count("imported") == 1, outcomes
+    # Whether a loser was refused by the check or by the unique index mid-import, it is told who has the names.
+    for refusal in (outcome for outcome in outcomes if outcome != "imported"):
+        assert "'repair' is already the slug of the pipeline “Repair”" in refusal
+        assert "'REP' is already the number prefix of the pipeline “Repair”" in refusal
+    assert _counts() == (1, 11, 7)
 
 
 def test_a_rename_is_checked_like_the_file(db: None) -> None:
@@ -519,6 +614,20 @@ def test_command_imports_a_file_or_a_shipped_template_by_name_and_renames(db: No
     assert "Imported “Repair” (slug repair, orders REP-00001 …): 11 stages, 7 fields." in out.getvalue()
     north = Pipeline.objects.get(slug="repair-north")
     assert (north.name, north.number_prefix, north.stages.count()) == ("North", "RN", 11)
+
+
+def test_command_import_under_a_taken_slug_names_the_options_that_rename(db: None) -> None:
+    import_process_template(WEB)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("process_template", "import", "web-design")
+
+    assert (
+        "is already the slug of the pipeline “Website project”; import it under another slug (--slug)"
+        in str(refused.value)
+    )
+    assert "import it under another number prefix (--prefix)" in str(refused.value)
+    assert Pipeline.objects.count() == 1
 
 
 def test_command_import_of_a_broken_file_names_the_line_and_imports_nothing(db: None, tmp_path: Path) -> None:

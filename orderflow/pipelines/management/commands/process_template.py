@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orderflow.pipelines.models import Pipeline
 from orderflow.pipelines.process_io import (
     ProcessTemplateError,
+    command_line_rename_hints,
     export_process_template,
     import_process_template,
     shipped_template_path,
@@ -94,7 +95,13 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {file}: {error}") from None
         try:
-            pipeline = import_process_template(text, slug=slug, number_prefix=number_prefix, name=name)
+            pipeline = import_process_template(
+                text,
+                slug=slug,
+                number_prefix=number_prefix,
+                name=name,
+                rename_hints=command_line_rename_hints(),
+            )
         except ProcessTemplateError as error:
             raise CommandError(f"{path}: {error}") from None
         self.stdout.write(
