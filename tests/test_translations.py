@@ -3,7 +3,11 @@ depends on a number or on where a word stands reads right in each language."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import cast
 
@@ -21,6 +25,7 @@ from orderflow.pipelines.models import Pipeline
 from orderflow.pipelines.process_io import export_process_template
 from orderflow.scheduling import configure as booking_configure
 from tests.factories import ContactFactory, UserFactory
+from tests.fixtures.services import running_in_ci
 
 LOCALE = Path(__file__).resolve().parent.parent / "orderflow" / "locale"
 LANGUAGES = ("pt", "ru")
@@ -60,6 +65,58 @@ def test_every_string_is_translated_and_keeps_its_placeholders(language: str) ->
         elif _placeholders(entry.msgstr) != _placeholders(entry.msgid):
             problems.append(f"placeholders differ: {entry.msgid!r} → {entry.msgstr!r}")
     assert problems == []
+
+
+def _extract_into_a_copy(tmp_path: Path, *, extra_template: str = "") -> Path:
+    """Copy the package and run makemessages for Portuguese in the copy; returns the copy."""
+    if shutil.which("xgettext") is None:
+        if running_in_ci():
+            pytest.fail("CI=true needs GNU gettext (xgettext) to check the catalogues")
+        pytest.skip("GNU gettext (xgettext) is not installed")
+    package = LOCALE.parent
+    copy = tmp_path / "orderflow"
+    shutil.copytree(
+        package, copy, ignore=shutil.ignore_patterns("__pycache__", "vendor", "data", "*.mo", "*.pyc")
+    )
+    if extra_template:
+        (copy / "templates" / "zz_probe.html").write_text(extra_template)
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "pt", "--no-obsolete", "--no-location"],
+        cwd=copy,
+        # Without settings, makemessages reads only the folder it is run in (the copy).
+        env={name: value for name, value in os.environ.items() if name != "DJANGO_SETTINGS_MODULE"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return copy
+
+
+@pytest.mark.integration
+def test_the_catalogues_hold_every_string_the_code_marks(tmp_path: Path) -> None:
+    """A string marked in code but missing from the catalogues would show in English to everyone:
+    `makemessages` over a copy of the code must find nothing the catalogues lack."""
+    copy = _extract_into_a_copy(tmp_path)
+    found = {
+        (entry.msgctxt, entry.msgid) for entry in polib.pofile(str(copy / "locale/pt/LC_MESSAGES/django.po"))
+    }
+    have = {(entry.msgctxt, entry.msgid) for entry in _catalogue("pt") if not entry.obsolete}
+    missing = sorted(msgid for _context, msgid in found - have)
+    assert missing == [], (
+        "run makemessages -l pt -l ru --no-obsolete --no-location in orderflow/ and translate"
+    )
+
+
+@pytest.mark.integration
+def test_the_catalogue_check_sees_a_string_nobody_added(tmp_path: Path) -> None:
+    copy = _extract_into_a_copy(
+        tmp_path, extra_template='{% load i18n %}{% translate "A sentence nobody translated" %}'
+    )
+
+    found = {entry.msgid for entry in polib.pofile(str(copy / "locale/pt/LC_MESSAGES/django.po"))}
+    assert "A sentence nobody translated" in found
+    assert "A sentence nobody translated" not in {entry.msgid for entry in _catalogue("pt")}
 
 
 @pytest.fixture
