@@ -4,8 +4,9 @@ kombu's own filesystem transport creates a message's file under its final name a
 it, so a worker polling at that moment claims an empty file, fails to decode it and stops
 ("Unrecoverable error: JSONDecodeError"), and the message is lost. Here a message is written under a
 name no consumer looks at and renamed into place when complete; a rename within one folder is atomic,
-so a worker sees a whole message or none. Selected by `CELERY_BROKER_TRANSPORT` when the broker URL
-is `filesystem://`.
+so a worker sees a whole message or none. `use_atomic_filesystem_transport()` (called by the Celery
+app) makes every `filesystem://` URL in the process mean this transport, so whatever sets the URL
+(settings, a test, an operator) needs nothing else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from time import monotonic
 from typing import Any
 
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -41,3 +42,8 @@ class FilesystemChannel(filesystem.Channel):
 
 class FilesystemTransport(filesystem.Transport):
     Channel = FilesystemChannel
+
+
+def use_atomic_filesystem_transport() -> None:
+    """Make the `filesystem://` scheme mean FilesystemTransport in this process."""
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:FilesystemTransport"

@@ -213,8 +213,6 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         # `orderflow demo`'s events would take minutes to drain.
         "polling_interval": 0.1,
     }
-    # kombu's transport with messages written atomically (a worker never reads a half-written one).
-    CELERY_BROKER_TRANSPORT = "orderflow.broker:FilesystemTransport"
     # The transport never creates its folders; every process that queues or consumes needs them.
     for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)

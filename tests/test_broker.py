@@ -121,3 +121,15 @@ def test_housekeeping_prunes_day_old_claimed_and_half_written_messages(tmp_path:
     assert new_claimed.exists()
     assert new_partial.exists()
     assert waiting.exists(), "a message still waiting for a worker is never pruned"
+
+
+def test_the_apps_filesystem_url_means_the_atomic_transport(settings: Any) -> None:
+    from kombu import Connection
+
+    from orderflow.broker import FilesystemTransport
+    from orderflow.celery import app
+
+    with app.connection_for_write("filesystem://localhost/") as connection:
+        assert isinstance(connection.transport, FilesystemTransport)
+    with Connection("redis://127.0.0.1:6379/0") as connection:
+        assert not isinstance(connection.transport, FilesystemTransport)
