@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 from orderflow.accounts.models import Contact, Language, User
 from orderflow.accounts.services import ContactDetails
 from orderflow.pipelines.models import FieldDefinition, Order, Pipeline, Stage
+from orderflow.widgets import DateInput, DateTimeInput
 
 
 class ContactPickField(forms.IntegerField):
@@ -211,9 +212,7 @@ class OrderDetailsForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
     value = forms.DecimalField(label=_("Value"), max_digits=14, decimal_places=2, min_value=0, required=False)
-    due_date = forms.DateField(
-        label=_("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = forms.DateField(label=_("Due date"), required=False, widget=DateInput())
     tags = forms.CharField(
         label=_("Tags"), required=False, max_length=500, help_text=_("Separate tags with commas.")
     )
@@ -279,7 +278,7 @@ def _custom_form_field(definition: FieldDefinition, currency: str) -> forms.Fiel
         common["label"] = f"{definition.label} ({currency})"
         return forms.DecimalField(min_value=0, decimal_places=2, **common)
     if kind == FieldDefinition.Kind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=DateInput(), **common)
     if kind == FieldDefinition.Kind.CHOICE:
         choices = [("", "—")] + [(choice, choice) for choice in definition.choices or []]
         return forms.ChoiceField(choices=choices, **common)
@@ -291,9 +290,7 @@ def _custom_form_field(definition: FieldDefinition, currency: str) -> forms.Fiel
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), empty_label=None)
-    due_at = forms.DateTimeField(
-        label=_("Due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DateTimeInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -25,6 +25,7 @@ from orderflow.accounts.services import (
     update_business_calendar,
 )
 from orderflow.errors import DomainError
+from orderflow.widgets import DateInput
 
 WEEKDAY_CHOICES = [
     (0, gettext_lazy("Monday")),
@@ -65,7 +66,7 @@ class CalendarForm(forms.Form):
 
 
 class ClosingDayForm(forms.Form):
-    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput())
     name = forms.CharField(label=gettext_lazy("Reason"), max_length=120)
 
 

@@ -20,6 +20,7 @@ from orderflow.client_requests.definitions import (
 from orderflow.client_requests.models import FormTemplate
 from orderflow.client_requests.services import RecipientSpec
 from orderflow.pipelines.models import Order
+from orderflow.widgets import DateInput
 
 
 class FormCreateForm(forms.Form):
@@ -209,9 +210,7 @@ class SendRequestForm(forms.Form):
         ),
     )
     message = forms.CharField(label=_("Message"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    due_date = forms.DateField(
-        label=_("Answer by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = forms.DateField(label=_("Answer by"), required=False, widget=DateInput())
 
     def __init__(self, *args: Any, order: Order, forms_to_send: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -257,9 +256,7 @@ class SendRequestForm(forms.Form):
 class RequestEditForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     message = forms.CharField(label=_("Message"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    due_date = forms.DateField(
-        label=_("Answer by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = forms.DateField(label=_("Answer by"), required=False, widget=DateInput())
 
 
 class SaveAsTemplateForm(forms.Form):

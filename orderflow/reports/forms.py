@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from orderflow.reports.selectors import Period
+from orderflow.widgets import DateInput
 
 # The longest period one report covers: enough for "this year and last", and a bound on the work.
 MAX_DAYS = 731
@@ -22,12 +23,12 @@ class PeriodForm(forms.Form):
     start = forms.DateField(
         label=pgettext_lazy("start of a period", "From"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     end = forms.DateField(
         label=pgettext_lazy("end of a period", "To"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
     def __init__(self, *args: Any, today: datetime.date, **kwargs: Any) -> None:

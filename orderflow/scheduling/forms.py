@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orderflow.pipelines.models import Order
 from orderflow.scheduling.models import BookingType, DateOverride, TimeOff, WeeklyHours
+from orderflow.widgets import DateInput, DateTimeInput, TimeInput
 
 
 class SlotChoiceForm(forms.Form):
@@ -60,8 +61,8 @@ class WeeklyHoursForm(forms.ModelForm):
         model = WeeklyHours
         fields = ["weekday", "starts", "ends"]
         widgets = {
-            "starts": forms.TimeInput(attrs={"type": "time"}),
-            "ends": forms.TimeInput(attrs={"type": "time"}),
+            "starts": TimeInput(),
+            "ends": TimeInput(),
         }
 
     def clean(self) -> dict[str, Any]:
@@ -76,9 +77,9 @@ class DateOverrideForm(forms.ModelForm):
         model = DateOverride
         fields = ["date", "starts", "ends"]
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
-            "starts": forms.TimeInput(attrs={"type": "time"}),
-            "ends": forms.TimeInput(attrs={"type": "time"}),
+            "date": DateInput(),
+            "starts": TimeInput(),
+            "ends": TimeInput(),
         }
         help_texts = {"starts": _("Leave both times empty for a day without calls.")}
 
@@ -97,8 +98,8 @@ class TimeOffForm(forms.ModelForm):
         model = TimeOff
         fields = ["starts_at", "ends_at", "reason"]
         widgets = {
-            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "starts_at": DateTimeInput(),
+            "ends_at": DateTimeInput(),
         }
 
     def clean(self) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """The order card: who may open and change it, in-place editing, tasks, and a bounded query count."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -108,3 +110,24 @@ def test_the_order_card_query_count_does_not_grow_with_the_timeline(
         create_task(order=order, title=f"Check {stage.name}", assignee=rep, by=rep)
     with django_assert_max_num_queries(len(few.captured_queries)):
         rep_client.get(url)
+
+
+@pytest.mark.parametrize("language", ["en", "pt", "ru"])
+def test_the_edit_form_shows_dates_the_browser_can_read_in_every_language(rep_client, rep, language):
+    """A date picker takes only ISO values; a localised one (04.11.2026) showed empty and, saved, was lost."""
+    order = OrderFactory(by=rep)
+    launch = FieldDefinition.objects.create(
+        pipeline=order.pipeline, key="launch", label="Launch", kind="date"
+    )
+    order.due_date = datetime.date(2026, 11, 4)
+    order.fields = {launch.key: "2026-12-24"}
+    order.save(update_fields=["due_date", "fields"])
+
+    page = rep_client.get(
+        reverse("backoffice:order-edit", args=[order.pk]),
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
+
+    assert 'type="date" name="due_date" value="2026-11-04"' in page
+    assert 'value="2026-12-24"' in page
