@@ -1,5 +1,6 @@
 """The outbox (one row per message and its attachments), message templates, Apprise endpoints, the
-portal inbox, unsubscribed addresses and the client's feedback after an order is done."""
+portal inbox, unsubscribed addresses, the client's feedback after an order is done and the history of
+contacts' message preferences."""
 
 from __future__ import annotations
 
@@ -318,3 +319,35 @@ class FeedbackRequest(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+
+class PreferenceChange(models.Model):
+    """Who changed a contact's message preferences, how, and what: before and after of each field that
+    changed, as JSON values (times as "HH:MM", channels and days as lists). Written by the preferences
+    service; staff read the latest on the contact's preferences page. Contacts are not orders, so this
+    is not an OrderEvent."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("By staff")
+        CLIENT = "client", _("By the client, on their message settings page")
+        UNSUBSCRIBE = "unsubscribe", _("By the client, with the unsubscribe link")
+        SYSTEM = "system", _("Not by a person")
+
+    contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.CASCADE, related_name="preference_changes"
+    )
+    source = models.CharField(_("changed by"), max_length=12, choices=Source.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changes = models.JSONField(_("changes"), default=dict)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("preference change")
+        verbose_name_plural = _("preference changes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-created_at"], name="notifications_pref_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {', '.join(self.changes)}"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from orderflow.accounts.models import Contact, User, normalise_phone, validate_phone
 from orderflow.errors import DomainError
-from orderflow.notifications.models import Channel
+from orderflow.notifications.models import Channel, PreferenceChange, UnsubscribedAddress
 
 
 class PreferenceError(DomainError):
@@ -79,6 +79,59 @@ def check_preferences(
         )
 
 
+# The fields of a contact the preferences service writes, as recorded in PreferenceChange.changes.
+AUDITED_FIELDS = (
+    "channels",
+    "opted_out_channels",
+    "phone",
+    "messenger_id",
+    "delivery_window_start",
+    "delivery_window_end",
+    "delivery_days",
+    "time_zone",
+    "language",
+    "marketing_opt_out",
+)
+
+
+def _audit_value(contact: Contact, field: str) -> object:
+    """The field's value as JSON; an empty channel list as what it means (preferred, then e-mail)."""
+    value = getattr(contact, field)
+    if field == "channels" and not value:
+        return list(dict.fromkeys([contact.preferred_channel, Channel.EMAIL]))
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _snapshot(contact: Contact) -> dict[str, object]:
+    return {field: _audit_value(contact, field) for field in AUDITED_FIELDS}
+
+
+def _record_change(
+    contact: Contact, before: dict[str, object], *, by: User | None, source: str
+) -> PreferenceChange | None:
+    """A PreferenceChange with what differs from `before`; none when nothing did (a double submit)."""
+    after = _snapshot(contact)
+    changes = {
+        field: [before[field], after[field]] for field in AUDITED_FIELDS if before[field] != after[field]
+    }
+    if not changes:
+        return None
+    return PreferenceChange.objects.create(contact=contact, source=source, changed_by=by, changes=changes)
+
+
+def _unsubscribe_address(contact: Contact) -> None:
+    """Remember the contact's e-mail address as refusing offers (held back even when queued to the
+    address alone, or to another contact sharing it)."""
+    if contact.email:
+        UnsubscribedAddress.objects.get_or_create(
+            email=contact.email.strip().lower(), defaults={"contact": contact}
+        )
+
+
 @transaction.atomic
 def update_contact_preferences(
     contact: Contact,
@@ -86,40 +139,48 @@ def update_contact_preferences(
     by: User | None,
     channels: Sequence[str],
     opted_out_channels: Sequence[str] = (),
-    phone: str = "",
-    messenger_id: str = "",
+    phone: str | None = "",
+    messenger_id: str | None = "",
     window_start: datetime.time = datetime.time(0, 0),
     window_end: datetime.time = datetime.time(0, 0),
     days: Sequence[int] = tuple(range(7)),
     marketing_opt_out: bool = False,
     time_zone: str | None = None,
     language: str | None = None,
+    source: str | None = None,
 ) -> Contact:
     """Save how the contact wants to be reached. Validates everything first; saves nothing on error.
 
     `channels` is the order to try them in; the first becomes the contact's preferred channel.
-    `by` is the staff member (None: the client or a form), kept for the caller's audit.
+    `phone`, `messenger_id`, `time_zone` and `language` given as None keep what the contact has (the
+    client's own page does not edit the addresses). `by` is the staff member, `source` who acted
+    (PreferenceChange.Source; default staff when `by` is given, else "not by a person"): what
+    changed is recorded as a PreferenceChange, nothing when nothing changed. Turning "no offers" on
+    is the unsubscribe (the address too); turning it off lifts the address's unsubscribe.
     """
+    source = source or (PreferenceChange.Source.STAFF if by is not None else PreferenceChange.Source.SYSTEM)
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    before = _snapshot(locked)
     channels = list(dict.fromkeys(channels))
     opted_out = sorted(set(opted_out_channels))
-    phone = normalise_phone(phone.strip())
+    phone = locked.phone if phone is None else normalise_phone(phone.strip())
     check_preferences(
         channels=channels,
         opted_out_channels=opted_out,
-        email=contact.email,
+        email=locked.email,
         phone=phone,
         window_start=window_start,
         window_end=window_end,
         days=list(days),
     )
-    locked = Contact.objects.select_for_update().get(pk=contact.pk)
     was_opted_out = locked.marketing_opt_out
     locked.channels = channels
     if channels:
         locked.preferred_channel = channels[0]
     locked.opted_out_channels = opted_out
     locked.phone = phone
-    locked.messenger_id = messenger_id.strip()
+    if messenger_id is not None:
+        locked.messenger_id = messenger_id.strip()
     locked.delivery_window_start = window_start
     locked.delivery_window_end = window_end
     locked.delivery_days = sorted(set(days))
@@ -147,11 +208,12 @@ def update_contact_preferences(
         field, messages = next(iter(error.message_dict.items()))
         raise PreferenceError(messages[0], field=field, code="contact_invalid") from None
     locked.save(update_fields=fields)
+    if marketing_opt_out and not was_opted_out:
+        _unsubscribe_address(locked)
     if was_opted_out and not marketing_opt_out and locked.email:
-        # Offers allowed again (the client asked staff): the address's unsubscribe goes too.
-        from orderflow.notifications.models import UnsubscribedAddress
-
+        # Offers allowed again (the client or staff said so): the address's unsubscribe goes too.
         UnsubscribedAddress.objects.filter(email=locked.email.strip().lower()).delete()
+    _record_change(locked, before, by=by, source=source)
     return locked
 
 
@@ -163,14 +225,11 @@ def unsubscribe_from_offers(contact_id: int) -> Contact:
     alone (or to another contact with the same address) is held back as well. Messages already
     queued are checked again when due and suppressed then.
     """
-    from orderflow.notifications.models import UnsubscribedAddress
-
     locked = Contact.objects.select_for_update().get(pk=contact_id)
     if not locked.marketing_opt_out:
+        before = _snapshot(locked)
         locked.marketing_opt_out = True
         locked.save(update_fields=["marketing_opt_out"])
-    if locked.email:
-        UnsubscribedAddress.objects.get_or_create(
-            email=locked.email.strip().lower(), defaults={"contact": locked}
-        )
+        _record_change(locked, before, by=None, source=PreferenceChange.Source.UNSUBSCRIBE)
+    _unsubscribe_address(locked)
     return locked

@@ -1,32 +1,37 @@
 """Staff pages of notifications (delivery log and its actions, contact preferences, templates, the
-feedback report and the order card's feedback) and the client's pages (unsubscribe, feedback)."""
+feedback report and the order card's feedback) and the client's pages (unsubscribe, message settings,
+feedback)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from orderflow.accounts.models import Contact, Language, Organisation
 from orderflow.errors import DomainError
+from orderflow.notifications import contact_links, selectors, services
 from orderflow.notifications import feedback as feedback_services
-from orderflow.notifications import selectors, services
-from orderflow.notifications.channels.email import UNSUBSCRIBE_SALT
 from orderflow.notifications.forms import (
+    ClientPreferencesForm,
     ContactPreferencesForm,
     FeedbackForm,
     FeedbackReportForm,
     LogFilterForm,
     MessageTemplateForm,
+    time_zone_names,
 )
-from orderflow.notifications.models import Channel, MessageTemplate, OutboxMessage
+from orderflow.notifications.models import Channel, MessageTemplate, OutboxMessage, PreferenceChange
 from orderflow.notifications.preferences import (
     PreferenceError,
     unsubscribe_from_offers,
@@ -43,7 +48,8 @@ from orderflow.notifications.rendering import (
 from orderflow.pipelines import selectors as pipeline_selectors
 from orderflow.pipelines.models import Order
 
-UNSUBSCRIBE_MAX_AGE = 60 * 60 * 24 * 365
+# Each language's name in itself, for the client page's switch (never translated).
+LANGUAGE_NAMES = {"en": "English", "pt": "Português", "ru": "Русский"}
 
 
 @login_required
@@ -119,6 +125,8 @@ def message_give_up(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("accounts.change_contact", raise_exception=True)
 def contact_preferences(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff edit how a contact is reached; the latest changes below say who made them (staff or the
+    client on their own settings page)."""
     contact = get_object_or_404(Contact, pk=pk)
     form = ContactPreferencesForm.for_contact(contact, request.POST or None)
     status = 200
@@ -136,7 +144,10 @@ def contact_preferences(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             status = 422
     return render(
-        request, "notifications/contact_preferences.html", {"contact": contact, "form": form}, status=status
+        request,
+        "notifications/contact_preferences.html",
+        {"contact": contact, "form": form, "history": selectors.preference_history(contact)},
+        status=status,
     )
 
 
@@ -276,14 +287,105 @@ def _preview(
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """A client's link from an e-mail: GET asks to confirm, POST stops offers and feedback e-mail."""
     try:
-        payload = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
-        contact = Contact.objects.get(pk=int(payload["contact"]))
-    except (signing.BadSignature, KeyError, ValueError, TypeError, Contact.DoesNotExist):
+        contact = contact_links.contact_for_token(token, contact_links.UNSUBSCRIBE)
+    except contact_links.ContactLinkError:
         return render(request, "notifications/unsubscribe.html", {"state": "invalid"}, status=404)
     if request.method == "POST":
         unsubscribe_from_offers(contact.pk)
         return render(request, "notifications/unsubscribe.html", {"state": "done", "contact": contact})
     return render(request, "notifications/unsubscribe.html", {"state": "ask", "contact": contact})
+
+
+# --- The client's message settings -----------------------------------------------------------------
+
+# The service's refusals are worded for staff ("the client"); the client reads them about themselves.
+_CLIENT_REFUSALS = {
+    "no_channel": gettext_lazy("Keep at least one way we may contact you."),
+    "window_empty": gettext_lazy(
+        "Your hours must end after they start on the same day, e.g. 09:00 to 21:00. Hours across "
+        "midnight are not possible; choose “Any time” to be contacted at any hour."
+    ),
+    "days_empty": gettext_lazy("Choose at least one day on which we may contact you."),
+}
+# Where each refusal is shown on the client's page (the service names the contact's field).
+_CLIENT_FIELDS = {
+    "channels": "first_channel",
+    "delivery_window_start": "window_start",
+    "delivery_window_end": "window_end",
+    "delivery_days": "days",
+    "time_zone": "time_zone",
+    "language": "language",
+}
+
+
+def message_settings(request: HttpRequest, token: str) -> HttpResponse:
+    """The client's own message settings, opened from the link at the foot of our e-mail.
+
+    No login: the signed link is the key and opens only its contact's settings, for 90 days. In the
+    contact's language, or the one chosen with the page's switch (`?lang=`). Saving goes through
+    update_contact_preferences, as staff's page does, recorded as changed by the client; a refusal
+    is shown next to its field and saves nothing; saving the same thing twice changes nothing.
+    """
+    try:
+        contact = contact_links.contact_for_token(token, contact_links.MESSAGE_SETTINGS)
+    except contact_links.ContactLinkError as error:
+        expired = error.code == "link_expired"
+        response = _client_response(
+            request,
+            "notifications/feedback_unusable.html",
+            {"message": error.message, "expired": expired},
+            status=410 if expired else 404,
+        )
+        response["X-Robots-Tag"] = "noindex"
+        return response
+    chosen_language = request.GET.get("lang", "")
+    language = chosen_language if chosen_language in Language.values else contact.language
+    page_url = reverse("notifications:message-settings", args=[token])
+    with translation.override(language):
+        offered = selectors.channels_for_client(contact)
+        form = ClientPreferencesForm(request.POST or None, contact=contact, offered=offered)
+        status = 200
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    update_contact_preferences(
+                        contact,
+                        by=None,
+                        source=PreferenceChange.Source.CLIENT,
+                        **form.service_arguments(),
+                    )
+                except PreferenceError as error:
+                    form.add_error(
+                        _CLIENT_FIELDS.get(error.field), str(_CLIENT_REFUSALS.get(error.code, error.message))
+                    )
+                    status = 422
+                else:
+                    query = {"saved": "1", **({"lang": language} if chosen_language == language else {})}
+                    return redirect(f"{page_url}?{urlencode(query)}")
+            else:
+                status = 422
+        response = _client_response(
+            request,
+            "notifications/message_settings.html",
+            {
+                "contact": contact,
+                "form": form,
+                "saved": request.method == "GET" and request.GET.get("saved") == "1",
+                "organisation_name": Organisation.current().name,
+                "languages": [
+                    (code, LANGUAGE_NAMES[code], f"{page_url}?{urlencode({'lang': code})}")
+                    for code in Language.values
+                ],
+                "form_action": f"{page_url}?{urlencode({'lang': language})}" if chosen_language else page_url,
+                "time_zones": time_zone_names(),
+                # A zone never chosen (the model's UTC default) is filled in from the browser's.
+                "zone_unset": not form.is_bound and contact.time_zone == "UTC",
+                "LANGUAGE_CODE": language,
+            },
+            status=status,
+        )
+        response["X-Robots-Tag"] = "noindex"
+        return response
 
 
 # --- Feedback ------------------------------------------------------------------------------------
