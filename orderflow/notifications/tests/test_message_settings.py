@@ -419,8 +419,7 @@ def test_bad_values_are_refused_next_to_their_field_and_nothing_is_saved(
     assert not PreferenceChange.objects.exists()
 
 
-def test_refusing_the_only_channel_the_client_can_be_reached_on_is_refused(client: Client) -> None:
-    """The service's own check (the same as for staff), worded for the client."""
+def test_a_channel_both_chosen_and_refused_is_refused(client: Client) -> None:
     ana = _contact(phone="+351912345678")
     page = client.post(
         _link(ana), _form(first_channel="call", opted_out_channels=["email"], second_channel="")

@@ -1,6 +1,7 @@
 """In the browser, on a phone: a Russian client opens "Your message settings" from the foot of our
 e-mail, puts SMS first, is refused hours across midnight, saves her evening hours, and the next
-message waits for them; staff then see that the client made the change (screenshots)."""
+message waits for them; staff then see that the client made the change. A client who never chose a
+time zone gets the phone's (screenshots)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,37 @@ def test_a_russian_client_puts_sms_first_and_the_next_message_waits_for_her_hour
     change.get_by_text("By the client, on their message settings page").wait_for()
     change.get_by_text("Contact from: 00:00 → 10:00").wait_for()
     screenshot(page, "preferences-changed-by-client")
+
+
+def test_the_time_zone_comes_from_the_phone_when_the_client_never_set_one(
+    live_server: Any, browser: Any, screenshot: Any, settings: Any
+) -> None:
+    from orderflow.notifications import contact_links
+
+    settings.BASE_URL = live_server.url
+    never_set = ContactFactory(name="Ana Client", email="ana@example.com", language="pt")  # UTC: the default
+    in_moscow = ContactFactory(
+        name="Olga", email="olga@example.com", language="en", time_zone="Europe/Moscow"
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844}, timezone_id="America/Sao_Paulo")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(contact_links.contact_link(never_set.pk, contact_links.MESSAGE_SETTINGS))
+        zone = page.get_by_label("O seu fuso horário")
+        assert zone.input_value() == "America/Sao_Paulo"
+        page.get_by_text("Preenchido com o fuso horário deste dispositivo").wait_for()
+        screenshot(page, "zone-detected-pt")
+        page.get_by_role("button", name="Guardar as minhas definições").click()
+        page.get_by_test_id("settings-saved").wait_for()
+        never_set.refresh_from_db()
+        assert never_set.time_zone == "America/Sao_Paulo"
+
+        # A zone the client (or staff) chose stays; the phone's is offered, not imposed.
+        page.goto(contact_links.contact_link(in_moscow.pk, contact_links.MESSAGE_SETTINGS))
+        zone = page.get_by_label("Your time zone")
+        assert zone.input_value() == "Europe/Moscow"
+        page.get_by_role("button", name="Use this device's time zone: America/Sao_Paulo").click()
+        assert zone.input_value() == "America/Sao_Paulo"
+    finally:
+        context.close()
