@@ -15,6 +15,7 @@ from orderflow.accounts.models import Contact, Language, validate_time_zone
 from orderflow.notifications.models import Channel, OutboxMessage
 from orderflow.notifications.selectors import ClientChannels
 from orderflow.pipelines.models import Order
+from orderflow.widgets import TimeInput
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -47,10 +48,10 @@ class ContactPreferencesForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
     messenger_id = forms.CharField(label=_("Messenger address"), required=False, max_length=120)
-    window_start = forms.TimeField(label=_("Contact from"), widget=forms.TimeInput(attrs={"type": "time"}))
+    window_start = forms.TimeField(label=_("Contact from"), widget=TimeInput())
     window_end = forms.TimeField(
         label=_("Contact until"),
-        widget=forms.TimeInput(attrs={"type": "time"}),
+        widget=TimeInput(),
         help_text=_("The same time as the start means any time of day."),
     )
     days = forms.TypedMultipleChoiceField(
@@ -131,12 +132,8 @@ class ClientPreferencesForm(forms.Form):
         choices=[(ANY_TIME, _("Any time")), (BETWEEN, _("Only between certain hours"))],
         widget=forms.RadioSelect,
     )
-    window_start = forms.TimeField(
-        label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
-    window_end = forms.TimeField(
-        label=_("Until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-    )
+    window_start = forms.TimeField(label=_("From"), required=False, widget=TimeInput())
+    window_end = forms.TimeField(label=_("Until"), required=False, widget=TimeInput())
     days = forms.TypedMultipleChoiceField(
         label=_("On which days?"),
         choices=WEEKDAYS,
