@@ -82,7 +82,24 @@ def slot_days(
     now: datetime.datetime,
     ignore_booking_id: int | None = None,
 ) -> list[SlotDay]:
-    """Free slots for the invitation's call in `days` days from `first_day`, grouped by the viewer's dates."""
+    """The days with free slots for the invitation's call in `days` days from `first_day`, in the
+    viewer's dates (days without a free slot are left out)."""
+    every_day = _every_slot_day(
+        invitation, zone=zone, first_day=first_day, days=days, now=now, ignore_booking_id=ignore_booking_id
+    )
+    return [day for day in every_day if day.slots]
+
+
+def _every_slot_day(
+    invitation: BookingInvitation,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    first_day: datetime.date,
+    days: int,
+    now: datetime.datetime,
+    ignore_booking_id: int | None,
+) -> list[SlotDay]:
+    """Every one of the `days` dates from `first_day` in the viewer's zone, with its free slots (maybe none)."""
     period_start = datetime.datetime.combine(first_day, datetime.time(), tzinfo=zone).astimezone(datetime.UTC)
     last_day = first_day + datetime.timedelta(days=days)
     period_end = datetime.datetime.combine(last_day, datetime.time(), tzinfo=zone).astimezone(datetime.UTC)
@@ -101,7 +118,8 @@ def slot_days(
     by_day: dict[datetime.date, list[availability.Slot]] = defaultdict(list)
     for slot in slots:
         by_day[slot.starts_at.astimezone(zone).date()].append(slot)
-    return [SlotDay(date=day, slots=by_day[day]) for day in sorted(by_day)]
+    dates = [first_day + datetime.timedelta(days=offset) for offset in range(days)]
+    return [SlotDay(date=day, slots=by_day[day]) for day in dates]
 
 
 def first_free_day(
@@ -122,6 +140,63 @@ def first_free_day(
             return found[0].date
         day += datetime.timedelta(days=7)
     return None
+
+
+@dataclass(frozen=True)
+class SlotWeek:
+    """What the client's "pick a time" page shows: a run of days (each date, free times or not), the
+    day whose times are listed, and where Earlier and Later lead (None where they would lead nowhere)."""
+
+    days: list[SlotDay]
+    chosen: SlotDay | None
+    earlier: datetime.date | None
+    later: datetime.date | None
+
+    @property
+    def first_day(self) -> datetime.date:
+        return self.days[0].date
+
+    @property
+    def last_day(self) -> datetime.date:
+        return self.days[-1].date
+
+
+def slot_week(
+    invitation: BookingInvitation,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    now: datetime.datetime,
+    start: datetime.date | None,
+    wanted: datetime.date | None,
+    ignore_booking_id: int | None,
+    days: int = 7,
+) -> SlotWeek:
+    """The week of free times a client sees, in their zone, and the day chosen in it.
+
+    `start` is the first day asked for (the page's `from`); one before today, or none, means the week
+    that opens on the first day with free times. `wanted` is a day the client asked for (`day`, or the
+    day of a time just refused): without a `start` it picks which week (the Earlier/Later step that
+    holds it, if it lies within the horizon). The chosen day is `wanted` when it is in the week and has
+    free times; otherwise the week's first day with free times, or None when the week has none.
+    """
+    today = now.astimezone(zone).date()
+    horizon = today + datetime.timedelta(days=invitation.booking_type.days_ahead)
+    step = datetime.timedelta(days=days)
+    if start is None or start < today:
+        start = first_free_day(invitation, zone=zone, now=now, ignore_booking_id=ignore_booking_id) or today
+        if wanted is not None and start <= wanted <= horizon:
+            start += step * ((wanted - start).days // days)
+    shown = _every_slot_day(
+        invitation, zone=zone, first_day=start, days=days, now=now, ignore_booking_id=ignore_booking_id
+    )
+    with_times = [day for day in shown if day.slots]
+    chosen = next((day for day in with_times if day.date == wanted), with_times[0] if with_times else None)
+    return SlotWeek(
+        days=shown,
+        chosen=chosen,
+        earlier=max(start - step, today) if start > today else None,
+        later=start + step if start + step <= horizon else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,6 @@ from orderflow.scheduling.forms import (
 )
 from orderflow.scheduling.models import Booking, BookingInvitation
 
-DAYS_PER_PAGE = 7
-
-
 # --- The client's pages (no login: the link is the key) --------------------------------------------
 
 
@@ -126,42 +123,56 @@ def _parse_day(value: str | None) -> datetime.date | None:
 
 
 def _slots_page(
-    request: HttpRequest, link: ClientLink, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    link: ClientLink,
+    *,
+    error: str = "",
+    status: int = 200,
+    refused_at: datetime.datetime | None = None,
 ) -> HttpResponse:
+    """The "pick a time" page: a week's days to choose from and the chosen day's free times.
+
+    Without JavaScript every day is a link (`?day=`, keeping the zone, the week and `change`); with
+    htmx a day's link swaps only the picker (`_slot_picker.html`). A refused time (`refused_at`)
+    re-renders its own day's fresh times.
+    """
     invitation, booking, now = link.invitation, link.booking, link.now
     requested_zone = request.GET.get("tz") or request.POST.get("tz")
     zone, zone_refused = selectors.page_time_zone(requested_zone, fallback=invitation.order.client.time_zone)
-    ignore = booking.pk if booking else None
-    today = now.astimezone(zone).date()
-    first_day = _parse_day(request.GET.get("from"))
-    if first_day is None or first_day < today:
-        first_day = (
-            selectors.first_free_day(invitation, zone=zone, now=now, ignore_booking_id=ignore) or today
-        )
-    days = selectors.slot_days(
-        invitation, zone=zone, first_day=first_day, days=DAYS_PER_PAGE, now=now, ignore_booking_id=ignore
+    wanted = (
+        refused_at.astimezone(zone).date() if refused_at is not None else _parse_day(request.GET.get("day"))
     )
-    step = datetime.timedelta(days=DAYS_PER_PAGE)
-    horizon = today + datetime.timedelta(days=invitation.booking_type.days_ahead)
+    week = selectors.slot_week(
+        invitation,
+        zone=zone,
+        now=now,
+        start=_parse_day(request.GET.get("from")),
+        wanted=wanted,
+        ignore_booking_id=booking.pk if booking else None,
+    )
     base = {"tz": zone.key, **({"change": "1"} if booking else {})}
-    earlier = max(first_day - step, today) if first_day > today else None
-    later = first_day + step if first_day + step <= horizon else None
+    context = {
+        "booking": booking,
+        "week": week,
+        "zone": zone,
+        "zone_refused": zone_refused,
+        "zone_was_given": bool(requested_zone),
+        # Absolute: after a refusal the page is the answer to a POST to the confirm address.
+        "book_url": reverse("scheduling:book", args=[link.token]),
+        "day_query": urlencode({**base, "from": week.first_day.isoformat()}),
+        "error": error,
+    }
+    if request.htmx and request.htmx.target == "slot-picker":  # type: ignore[attr-defined]
+        return _client_page(request, link, "scheduling/_slot_picker.html", context, status=status)
     return _client_page(
         request,
         link,
         "scheduling/book_slots.html",
         {
-            "booking": booking,
-            "days": days,
-            "zone": zone,
-            "zone_refused": zone_refused,
-            "zone_was_given": bool(requested_zone),
+            **context,
             "zones": sorted(zoneinfo.available_timezones() - {"Factory", "localtime"}),
-            "first_day": first_day,
-            "last_day": first_day + step - datetime.timedelta(days=1),
-            "earlier_url": urlencode({**base, "from": earlier.isoformat()}) if earlier else "",
-            "later_url": urlencode({**base, "from": later.isoformat()}) if later else "",
-            "error": error,
+            "earlier_url": urlencode({**base, "from": week.earlier.isoformat()}) if week.earlier else "",
+            "later_url": urlencode({**base, "from": week.later.isoformat()}) if week.later else "",
         },
         status=status,
     )
@@ -217,7 +228,7 @@ def book_confirm(request: HttpRequest, link: ClientLink) -> HttpResponse:
             else:
                 services.book_slot(invitation, starts_at, client_time_zone=zone.key, now=now)
         except services.SlotUnavailableError as error:
-            return _slots_page(request, link, error=error.message, status=409)
+            return _slots_page(request, link, error=error.message, status=409, refused_at=starts_at)
         except services.BookingError as error:
             if booking is not None and error.code == "booking_change_too_late":
                 return _too_late(request, link, booking, error, status=409)
@@ -238,6 +249,7 @@ def book_confirm(request: HttpRequest, link: ClientLink) -> HttpResponse:
             "zone": zone,
             "staff_zone": staff_zone if staff_zone is not None and staff_zone.key != zone.key else None,
             "staff_starts_at": starts_at.astimezone(staff_zone) if staff_zone is not None else None,
+            "start_day": starts_at.astimezone(zone).date(),
             "staff": invitation.order.owner,
         },
     )

@@ -27,7 +27,7 @@ from orderflow.scheduling import services
 from orderflow.scheduling.availability import local_instant
 from orderflow.scheduling.models import Booking, BookingType, WeeklyHours
 from tests.factories import TEST_PASSWORD, ContactFactory, OrderFactory, PipelineFactory, UserFactory
-from tests.fixtures.browser import DESKTOP, Screenshot
+from tests.fixtures.browser import DESKTOP, PHONE, Screenshot
 from tests.fixtures.smtp import SmtpServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -60,6 +60,14 @@ def next_day_only_one_city_changed(today: datetime.date) -> datetime.date:
 def day_heading(day: datetime.date) -> str:
     """A date as the booking pages name it ("l j F" in English): "Tuesday 16 March"."""
     return f"{day:%A} {day.day} {day:%B}"
+
+
+def next_weekday(day: datetime.date) -> datetime.date:
+    """The first Monday-to-Friday date after `day`."""
+    day += datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
 
 
 @pytest.fixture
@@ -138,10 +146,20 @@ def test_client_in_new_york_books_a_call_with_a_rep_in_lisbon(
     page.goto(f"{live_server}/book/{token}/?from={call_day.isoformat()}")
     expect(page).to_have_url(re.compile(r"tz=America%2FNew_York"))
     expect(page.get_by_label("Times are shown in this time zone")).to_have_value("America/New_York")
+    days = page.get_by_role("navigation", name="Choose a day")
+    expect(days.get_by_role("link", name=day_heading(call_day))).to_have_attribute("aria-current", "true")
     screenshot(page, "pick-a-time")
-    day = page.locator(".slot-days > li", has=page.get_by_role("heading", name=day_heading(call_day)))
-    expect(day.get_by_role("link").first).to_have_text(first_in_new_york.strftime("%H:%M"))  # 09:00 Lisbon
-    day.get_by_role("link", name="10:00", exact=True).click()
+    # Another day first, then the call's day: only the chosen day's times are listed.
+    other_day = next_weekday(call_day)
+    days.get_by_role("link", name=day_heading(other_day)).click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(day_heading(other_day))
+    expect(days.get_by_role("link", name=day_heading(call_day))).not_to_have_attribute("aria-current", "true")
+    days.get_by_role("link", name=day_heading(call_day)).click()
+    expect(page.get_by_role("heading", level=2)).to_have_text(day_heading(call_day))
+    expect(page).to_have_url(re.compile(f"day={call_day.isoformat()}"))
+    times = page.get_by_role("region", name=day_heading(call_day))
+    expect(times.get_by_role("link").first).to_have_text(first_in_new_york.strftime("%H:%M"))  # 09:00 Lisbon
+    times.get_by_role("link", name="10:00", exact=True).click()
 
     booked_text = f"{day_heading(call_day)} {call_day.year}, 10:00 \u2013 10:30"
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your call")
@@ -276,14 +294,94 @@ def test_a_page_without_a_zone_shows_the_times_in_the_browsers_zone(
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
-        page.goto(f"{live_server}/book/{token}/?from={monday.isoformat()}")
+        # The week opens on the Sunday before, a day without calls in Tokyo (Saturday afternoon in
+        # Lisbon): it cannot be chosen, and the Monday, the first day with times, is chosen instead.
+        sunday = monday - datetime.timedelta(days=1)
+        page.goto(f"{live_server}/book/{token}/?from={sunday.isoformat()}")
         expect(page).to_have_url(re.compile(r"tz=Asia%2FTokyo"))
         expect(page.get_by_label("Times are shown in this time zone")).to_have_value("Asia/Tokyo")
-        day = page.locator(".slot-days > li", has=page.get_by_role("heading", name=day_heading(monday)))
+        days = page.get_by_role("navigation", name="Choose a day")
+        expect(days.get_by_role("link", name=day_heading(sunday))).to_be_disabled()
+        expect(days.get_by_role("link", name=day_heading(monday))).to_have_attribute("aria-current", "true")
+        tuesday = monday + datetime.timedelta(days=1)
+        days.get_by_role("link", name=day_heading(tuesday)).click()
+        expect(page.get_by_role("heading", level=2)).to_have_text(day_heading(tuesday))
+        days.get_by_role("link", name=day_heading(monday)).click()
+        day = page.get_by_role("region", name=day_heading(monday))
         first_link = day.get_by_role("link").first
         expect(first_link).to_have_text(first.strftime("%H:%M"))
         expect(first_link.locator("time")).to_have_attribute("datetime", first.isoformat())
         screenshot(page, "pick-a-time-tokyo")
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def week_of_calls() -> tuple[str, datetime.date]:
+    """A link to book a Lisbon rep's call (Monday to Friday, 09:00 to 17:00) and a Monday at least three
+    days from today, so the whole week from it lies past the notice and inside the horizon."""
+    rep = UserFactory(role=Role.REP, full_name="Rita Rep", time_zone="Europe/Lisbon")
+    for weekday in range(5):
+        WeeklyHours.objects.create(
+            staff=rep, weekday=weekday, starts=datetime.time(9), ends=datetime.time(17)
+        )
+    client = ContactFactory(name="Ana Baker", time_zone="Europe/Lisbon")
+    order: Order = OrderFactory(pipeline=PipelineFactory(), client=client, owner=rep)
+    call_type = BookingType.objects.create(name="Questionnaire review call", days_ahead=30)
+    _invitation, token = services.invite_to_book(order, call_type, by=rep)
+    today = timezone.now().astimezone(LISBON).date()
+    monday = today + datetime.timedelta(days=3 + (7 - (today + datetime.timedelta(days=3)).weekday()) % 7)
+    return token, monday
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["without-javascript", "with-htmx"])
+def test_a_day_is_chosen_with_the_keyboard_on_a_phone(
+    live_server: object,
+    browser: Browser,
+    screenshot: Screenshot,
+    week_of_calls: tuple[str, datetime.date],
+    javascript: bool,
+) -> None:
+    """Tab to a day, press Enter: its times are listed under a heading naming it, the day is marked
+    current and keeps the focus ring; the weekend is skipped by Tab. Without JavaScript the link loads
+    the page; with it htmx swaps only the days and times, in place (the page is not reloaded)."""
+    token, monday = week_of_calls
+    tuesday, saturday = monday + datetime.timedelta(days=1), monday + datetime.timedelta(days=5)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript, locale="en-GB")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/book/{token}/?tz=Europe/Lisbon&from={monday.isoformat()}")
+        # The whole week on a phone is about one screen, not the 2000 px of one column of every time.
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 1000, height
+        days = page.get_by_role("navigation", name="Choose a day")
+        expect(days.get_by_role("link", name=day_heading(monday))).to_have_attribute("aria-current", "true")
+        if javascript:
+            page.evaluate("window.notReloaded = true")
+        days.get_by_role("link", name=day_heading(monday)).focus()
+        page.keyboard.press("Tab")
+        chosen = days.get_by_role("link", name=day_heading(tuesday))
+        expect(chosen).to_be_focused()
+        page.keyboard.press("Enter")
+
+        expect(page).to_have_url(re.compile(f"day={tuesday.isoformat()}"))
+        expect(page.get_by_role("heading", level=2)).to_have_text(day_heading(tuesday))
+        expect(chosen).to_have_attribute("aria-current", "true")
+        expect(days.get_by_role("link", name=day_heading(monday))).not_to_have_attribute(
+            "aria-current", "true"
+        )
+        times = page.get_by_role("region", name=day_heading(tuesday))
+        expect(times.get_by_role("link").first).to_have_text("09:00")
+        if javascript:
+            assert page.evaluate("window.notReloaded === true")
+            expect(chosen).to_be_focused()  # htmx gives the focus back to the day just pressed
+            assert chosen.evaluate("node => getComputedStyle(node).boxShadow") != "none"
+        expect(days.get_by_role("link", name=day_heading(saturday))).to_be_disabled()
+        days.get_by_role("link", name=day_heading(saturday - datetime.timedelta(days=1))).focus()
+        page.keyboard.press("Tab")  # past Saturday and Sunday, to the first time
+        expect(times.get_by_role("link").first).to_be_focused()
+        screenshot(page, "keyboard-day")
     finally:
         context.close()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from urllib.parse import quote
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, quote, urlsplit
 
 import icalendar
 import pytest
@@ -239,23 +241,265 @@ def test_staff_edit_their_hours(client, lisbon_rep):
     assert lisbon_rep.date_overrides.get().starts is None
 
 
-def test_booking_page_queries_do_not_grow_with_bookings(client, token, order, call_type, frozen):
+def _count_page_queries(client, url: str, **headers: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    url = reverse("scheduling:book", args=[token]) + "?tz=America/New_York&from=2027-03-15"
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url, headers=headers).status_code == 200
+    return len(context.captured_queries)
 
-    def count() -> int:
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(url).status_code == 200
-        return len(context.captured_queries)
 
-    few = count()
+def test_booking_page_queries_do_not_grow_with_bookings_or_free_times(
+    client, token, order, call_type, lisbon_rep, frozen
+):
+    week = reverse("scheduling:book", args=[token]) + "?tz=America/New_York&from=2027-03-15"
+    urls = [week, week + "&day=2027-03-16"]
+    picker = {"HX-Request": "true", "HX-Target": "slot-picker"}
+    # One free time in the week (Tuesday 14:00 UTC), everything else taken by time off.
+    TimeOff.objects.create(staff=lisbon_rep, starts_at=at("2027-03-15T00:00+00:00"), ends_at=at(SLOT))
+    TimeOff.objects.create(
+        staff=lisbon_rep, starts_at=at("2027-03-16T14:30+00:00"), ends_at=at("2027-03-22T12:00+00:00")
+    )
+    assert _times(client.get(week)) == ["2027-03-16T10:00:00-04:00"]
+    one_slot = [_count_page_queries(client, url) for url in urls]
+    one_slot_picker = _count_page_queries(client, urls[1], **picker)
+    TimeOff.objects.all().delete()
     for hour in range(9, 15):
         extra = OrderFactory(pipeline=order.pipeline, client=order.client, owner=order.owner)
         other, _token = services.invite_to_book(extra, call_type, by=None, now=NOW)
         services.book_slot(other, at(f"2027-03-17T{hour:02d}:00+00:00"), client_time_zone="UTC", now=NOW)
-    assert count() == few
+    assert len(_times(client.get(week))) > 10
+    assert [_count_page_queries(client, url) for url in urls] == one_slot
+    assert _count_page_queries(client, urls[1], **picker) == one_slot_picker
+    assert one_slot[0] == one_slot[1]
+
+
+# --- Pick a time: the week's days, then the chosen day's times ----------------------------------------
+
+
+class _PickerParser(HTMLParser):
+    """Reads a "pick a time" page: the day strip's entries, the chosen day's heading and its times."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days: list[dict[str, str]] = []
+        self.heading = ""
+        self.times: list[str] = []
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        classes = found.get("class", "").split()
+        if tag == "a" and "day" in classes:
+            self.days.append({**found, "name": ""})
+            self._in.append("day")
+        elif tag == "span" and "visually-hidden" in classes and self._in[-1:] == ["day"]:
+            self._in.append("day-name")
+        elif tag == "h2" and found.get("id") == "chosen-day":
+            self._in.append("heading")
+        elif tag == "ul" and "slot-list" in classes:
+            self._in.append("times")
+        elif tag == "time" and "times" in self._in:
+            self.times.append(found["datetime"])
+
+    def handle_endtag(self, tag: str) -> None:
+        ends = {"a": "day", "span": "day-name", "h2": "heading", "ul": "times"}
+        if self._in and ends.get(tag) == self._in[-1]:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in[-1:] == ["day-name"]:
+            self.days[-1]["name"] += data
+        elif self._in[-1:] == ["heading"]:
+            self.heading += data.strip()
+
+
+def _picker(response) -> _PickerParser:
+    parser = _PickerParser()
+    parser.feed(response.content.decode())
+    return parser
+
+
+def _times(response) -> list[str]:
+    return _picker(response).times
+
+
+def _query(href: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(href).query)
+
+
+def test_the_week_shows_every_day_and_only_the_first_free_days_times(client, token, frozen):
+    shown = _picker(page(client, token, tz="America/New_York", **{"from": "2027-03-13"}))
+    assert [day["name"] for day in shown.days] == [
+        "Saturday 13 March, no free times",
+        "Sunday 14 March, no free times",
+        "Monday 15 March",
+        "Tuesday 16 March",
+        "Wednesday 17 March",
+        "Thursday 18 March",
+        "Friday 19 March",
+    ]
+    # Days without times are not links: no address, nothing to focus, marked disabled.
+    assert [("href" in day, day.get("aria-disabled")) for day in shown.days[:3]] == [
+        (False, "true"),
+        (False, "true"),
+        (True, None),
+    ]
+    assert [day["name"] for day in shown.days if day.get("aria-current") == "true"] == ["Monday 15 March"]
+    assert shown.heading == "Monday 15 March"
+    assert shown.times[0] == "2027-03-15T05:00:00-04:00"  # 09:00 in Lisbon
+    assert all(time.startswith("2027-03-15T") for time in shown.times)
+    assert len(shown.times) == 16
+
+
+def test_a_day_link_keeps_the_zone_the_week_and_the_change_and_shows_that_days_times(
+    client, token, invitation, frozen
+):
+    services.book_slot(invitation, at(SLOT), client_time_zone="America/New_York", now=NOW)
+    first = _picker(page(client, token, tz="America/New_York", change="1", **{"from": "2027-03-15"}))
+    wednesday = next(day for day in first.days if day["name"] == "Wednesday 17 March")
+    assert _query(wednesday["href"]) == {
+        "tz": ["America/New_York"],
+        "change": ["1"],
+        "from": ["2027-03-15"],
+        "day": ["2027-03-17"],
+    }
+    assert urlsplit(wednesday["href"]).path == reverse("scheduling:book", args=[token])
+    chosen = _picker(client.get(wednesday["href"]))
+    assert chosen.heading == "Wednesday 17 March"
+    assert [day["name"] for day in chosen.days if day.get("aria-current") == "true"] == ["Wednesday 17 March"]
+    assert chosen.times
+    assert all(time.startswith("2027-03-17T") for time in chosen.times)
+    assert next(day["name"] for day in chosen.days) == "Monday 15 March"  # the same week
+
+
+def test_a_day_without_times_cannot_be_chosen(client, token, lisbon_rep, frozen):
+    # Tuesday off: Monday and Wednesday have times, Tuesday and the weekend do not.
+    TimeOff.objects.create(
+        staff=lisbon_rep, starts_at=at("2027-03-16T00:00+00:00"), ends_at=at("2027-03-17T00:00+00:00")
+    )
+    for day, name in (("2027-03-16", "Tuesday 16 March"), ("2027-03-20", "Saturday 20 March")):
+        shown = _picker(page(client, token, tz="Europe/Lisbon", day=day, **{"from": "2027-03-15"}))
+        entry = next(entry for entry in shown.days if entry["name"].startswith(name))
+        assert entry["name"] == f"{name}, no free times"
+        assert entry["aria-disabled"] == "true"
+        assert "href" not in entry
+        assert "hx-get" not in entry
+        assert "aria-current" not in entry
+        assert shown.heading == "Monday 15 March"
+        assert shown.times
+        assert all(time.startswith("2027-03-15T") for time in shown.times)
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        "nonsense",
+        "2027-02-30",
+        "",
+        "2027-03-09",  # yesterday
+        "2027-03-22",  # a free Monday, but not in the week asked for
+        "2099-03-16",  # beyond the booking horizon
+    ],
+)
+def test_a_nonsense_or_out_of_range_day_falls_back_to_the_first_day_with_times(client, token, frozen, day):
+    response = page(client, token, tz="America/New_York", day=day, **{"from": "2027-03-13"})
+    assert response.status_code == 200
+    shown = _picker(response)
+    assert shown.heading == "Monday 15 March"
+    assert [entry["name"] for entry in shown.days if entry.get("aria-current")] == ["Monday 15 March"]
+    assert shown.times[0] == "2027-03-15T05:00:00-04:00"
+
+
+def test_a_day_without_a_week_opens_the_week_that_holds_it(client, token, frozen):
+    # Weeks step by seven days from the first free day (Wednesday 10 March): the 24th opens the third.
+    shown = _picker(page(client, token, tz="America/New_York", day="2027-03-24"))
+    assert shown.heading == "Wednesday 24 March"
+    assert shown.days[0]["name"] == "Wednesday 24 March"
+    assert all(time.startswith("2027-03-24T") for time in shown.times)
+    beyond = _picker(page(client, token, tz="America/New_York", day="2027-12-24"))  # horizon: 200 days
+    assert beyond.heading == "Wednesday 10 March"
+
+
+def test_pick_another_time_goes_back_to_the_picked_day(client, token, frozen):
+    confirm = client.get(
+        reverse("scheduling:book-confirm", args=[token]),
+        {"start": "2027-03-24T14:00:00+00:00", "tz": "America/New_York"},
+    )
+    back = re.search(r'href="([^"]+)">Pick another time<', confirm.content.decode())
+    assert back is not None
+    assert _picker(client.get(back.group(1).replace("&amp;", "&"))).heading == "Wednesday 24 March"
+
+
+def test_a_refused_time_shows_fresh_times_of_its_own_day_in_a_later_week(
+    client, token, order, call_type, frozen
+):
+    taken = "2027-03-23T14:00:00+00:00"
+    other, _token = services.invite_to_book(
+        OrderFactory(pipeline=order.pipeline, client=order.client, owner=order.owner),
+        call_type,
+        by=None,
+        now=NOW,
+    )
+    services.book_slot(other, at(taken), client_time_zone="UTC", now=NOW)
+    response = client.post(
+        reverse("scheduling:book-confirm", args=[token]), {"start": taken, "tz": "America/New_York"}
+    )
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert html.index("this time was just taken") < html.index('id="chosen-day"')
+    shown = _picker(response)
+    assert shown.heading == "Tuesday 23 March"
+    assert shown.days[0]["name"] == "Wednesday 17 March"  # the Later step that holds the 23rd
+    assert "2027-03-23T09:30:00-04:00" in shown.times
+    assert "2027-03-23T10:00:00-04:00" not in shown.times
+    assert all(time.startswith("2027-03-23T") for time in shown.times)
+
+
+def test_after_a_refusal_days_weeks_and_the_zone_lead_back_to_the_booking_page(client, token, frozen):
+    """The refusal answers a POST to /confirm/: links relative to it would open the confirm page."""
+    response = client.post(
+        reverse("scheduling:book-confirm", args=[token]),
+        {"start": "2027-03-16T22:00:00+00:00", "tz": "America/New_York"},
+    )
+    assert response.status_code == 409
+    book = reverse("scheduling:book", args=[token])
+    html = response.content.decode()
+    assert f'<form class="zone-form" method="get" action="{book}">' in html
+    assert f'href="{book}?tz=America%2FNew_York&amp;from=2027-03-17"' in html  # Later
+    links = [day["href"] for day in _picker(response).days if "href" in day]
+    assert links
+    assert all(link.startswith(book + "?") for link in links)
+    chosen = client.get(links[-1])
+    assert chosen.status_code == 200
+    assert _picker(chosen).heading == "Tuesday 16 March"
+
+
+def test_htmx_asks_for_the_picker_alone(client, token, frozen):
+    url = reverse("scheduling:book", args=[token]) + "?tz=America/New_York&from=2027-03-15&day=2027-03-18"
+    swapped = client.get(url, headers={"HX-Request": "true", "HX-Target": "slot-picker"})
+    assert swapped.status_code == 200
+    assert swapped["Cache-Control"] == "no-store"
+    html = swapped.content.decode()
+    assert "<html" not in html
+    assert 'name="tz"' not in html
+    assert _picker(swapped).heading == "Thursday 18 March"
+    # htmx restoring history (no target) and plain browsers get the whole page.
+    restored = client.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.content.decode()
+    assert _picker(restored).heading == "Thursday 18 March"
+
+
+def test_the_zone_form_keeps_the_week_and_the_day(client, token, frozen):
+    html = page(
+        client, token, tz="America/New_York", day="2027-03-18", **{"from": "2027-03-15"}
+    ).content.decode()
+    form = html[
+        html.index('<form class="zone-form"') : html.index("</form>", html.index('<form class="zone-form"'))
+    ]
+    assert '<input type="hidden" name="from" value="2027-03-15">' in form
+    assert '<input type="hidden" name="day" value="2027-03-18">' in form
 
 
 # --- A booked call outlives the invitation that led to it ------------------------------------------
@@ -491,3 +735,26 @@ def test_staff_cannot_remove_someone_elses_time_off(client, lisbon_rep, frozen):
     assert TimeOff.objects.filter(pk=theirs.pk).exists()
     client.post(url, {"kind": "time-off", "remove": str(mine.pk)})
     assert not TimeOff.objects.filter(pk=mine.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "strip", "heading", "weekend"),
+    [
+        ("pt", "Escolha um dia", "Terça-feira 16 Março", "Sábado 20 Março, sem horas livres"),
+        ("ru", "Выберите день", "Вторник 16 марта", "Суббота 20 марта, нет свободного времени"),
+    ],
+)
+def test_the_days_are_named_in_the_clients_language(
+    client, token, order, frozen, language, strip, heading, weekend
+):
+    order.client.language = language
+    order.client.save()
+    response = client.get(
+        reverse("scheduling:book", args=[token]) + "?tz=Europe/Lisbon&from=2027-03-15&day=2027-03-16",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    html = response.content.decode()
+    assert f'aria-label="{strip}"' in html
+    shown = _picker(response)
+    assert shown.heading == heading
+    assert weekend in [day["name"] for day in shown.days]
