@@ -66,6 +66,25 @@ def test_a_stage_change_carries_the_orders_open_booking_link(
     assert f"Please pick a time for our call here: {link}" in message.body_text
 
 
+def test_the_html_email_makes_a_link_a_short_clickable_text_that_fits_a_phone(
+    settings: Any, web_pipeline: Pipeline, rep: User, django_capture_on_commit_callbacks: CaptureOnCommit
+) -> None:
+    settings.BASE_URL = "https://orders.example"
+    add_weekly_hours(rep, weekday=0, starts=datetime.time(9), ends=datetime.time(17))
+    order = OrderFactory(pipeline=web_pipeline, client=_client(), by=rep)
+    _invitation, token = invite_to_book(order, BookingType.objects.create(name="Review call"), by=rep)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        move_order(order, web_pipeline.stages.get(key="questionnaire-received"), by=rep)
+
+    html = OutboxMessage.objects.get(order=order, template_event="order.stage_changed").body_html
+    link = f"https://orders.example/book/{token}/"
+    # A 43-character token printed whole made the message wider than a 390 px screen, and unclickable.
+    assert f'<a href="{link}"' in html
+    assert f">{link}<" not in html
+    assert "overflow-wrap:anywhere" in html
+
+
 def test_without_an_open_booking_link_the_sentence_drops_out(
     web_pipeline: Pipeline, rep: User, django_capture_on_commit_callbacks: CaptureOnCommit
 ) -> None:
