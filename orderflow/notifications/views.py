@@ -285,15 +285,29 @@ def _preview(
 
 @csrf_exempt  # mail clients post the one-click unsubscribe (RFC 8058) without a session or token
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """A client's link from an e-mail: GET asks to confirm, POST stops offers and feedback e-mail."""
+    """A client's link from an e-mail: GET asks to confirm, POST stops offers and feedback e-mail.
+
+    In the contact's language (the e-mail's), not the browser's; both answers offer the message
+    settings page, where the client can also choose channels and hours instead of leaving.
+    """
     try:
         contact = contact_links.contact_for_token(token, contact_links.UNSUBSCRIBE)
     except contact_links.ContactLinkError:
-        return render(request, "notifications/unsubscribe.html", {"state": "invalid"}, status=404)
-    if request.method == "POST":
-        unsubscribe_from_offers(contact.pk)
-        return render(request, "notifications/unsubscribe.html", {"state": "done", "contact": contact})
-    return render(request, "notifications/unsubscribe.html", {"state": "ask", "contact": contact})
+        return _client_response(request, "notifications/unsubscribe.html", {"state": "invalid"}, status=404)
+    with translation.override(contact.language or None):
+        if request.method == "POST":
+            unsubscribe_from_offers(contact.pk)
+        settings_token = contact_links.contact_token(contact.pk, contact_links.MESSAGE_SETTINGS)
+        return _client_response(
+            request,
+            "notifications/unsubscribe.html",
+            {
+                "state": "done" if request.method == "POST" else "ask",
+                "contact": contact,
+                "organisation_name": Organisation.current().name,
+                "settings_url": reverse("notifications:message-settings", args=[settings_token]),
+            },
+        )
 
 
 # --- The client's message settings -----------------------------------------------------------------

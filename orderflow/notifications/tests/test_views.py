@@ -175,6 +175,22 @@ def test_the_client_unsubscribes_from_offers_with_the_signed_link(
     assert client_contact.marketing_opt_out is True
 
 
+def test_the_unsubscribe_page_speaks_the_clients_language_and_offers_the_message_settings(
+    client: Client,
+) -> None:
+    olga = ContactFactory(name="Olga", language="ru")
+    url = unsubscribe_url(olga.pk).removeprefix("http://127.0.0.1:8000")
+    # Her browser asks for English; the e-mail that brought her here was in Russian.
+    for response in (client.get(url, HTTP_ACCEPT_LANGUAGE="en"), client.post(url, HTTP_ACCEPT_LANGUAGE="en")):
+        page = response.content.decode()
+        assert '<html lang="ru">' in page
+        assert "Stop offers" not in page
+        assert "You are unsubscribed" not in page
+        settings_link = response.context["settings_url"]
+        assert client.get(settings_link).status_code == 200
+        assert f'href="{settings_link}"' in page
+
+
 def test_a_tampered_unsubscribe_link_changes_nothing(client: Client, client_contact: Contact) -> None:
     url = unsubscribe_url(client_contact.pk).removeprefix("http://127.0.0.1:8000")
     response = client.post(url[:-3] + "xx/")
