@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from orderflow.accounts.models import User
+from orderflow.accounts.models import Organisation, User
 from orderflow.errors import DomainError
 from orderflow.scheduling import calendar_files, selectors, services
 from orderflow.scheduling.forms import (
@@ -87,6 +87,7 @@ def _client_page(
             "invitation": link.invitation,
             "booking_type": link.invitation.booking_type,
             "token": link.token,
+            "organisation_name": Organisation.current().name,
             **context,
         },
         status=status,

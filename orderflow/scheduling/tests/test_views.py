@@ -758,3 +758,22 @@ def test_the_days_are_named_in_the_clients_language(
     shown = _picker(response)
     assert shown.heading == heading
     assert weekend in [day["name"] for day in shown.days]
+
+
+@pytest.mark.parametrize(
+    ("language", "when"),
+    [
+        ("en", "Tuesday 16 March 2027, 14:00 \u2013 14:30"),
+        ("ru", "Вторник 16 марта 2027, 14:00 \u2013 14:30"),  # "марта", not the nominative "Март"
+    ],
+)
+def test_the_confirm_and_booked_pages_name_the_day_grammatically(
+    client, token, invitation, order, frozen, language, when
+):
+    order.client.language = language
+    order.client.save()
+    confirm = reverse("scheduling:book-confirm", args=[token])
+    shown = client.get(confirm, {"start": SLOT, "tz": "UTC"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert when in shown.content.decode()
+    booked = client.get(client.post(confirm, {"start": SLOT, "tz": "UTC"})["Location"])
+    assert when in booked.content.decode()
