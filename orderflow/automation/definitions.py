@@ -16,7 +16,7 @@ from typing import Any
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from orderflow.accounts.roles import Role
 from orderflow.automation.provisions import STARTER_BOOKING_TYPES, starter_form_names
@@ -41,9 +41,9 @@ TRIGGERS = (
     "bid.deadline_passed",
 )
 UNBUILT_TRIGGERS = {
-    "payment.received": _lazy("payments"),
-    "message.received": _lazy("messaging (client messages on the order)"),
-    "bid.deadline_passed": _lazy("the contractor marketplace (bids)"),
+    "payment.received": gettext_lazy("payments"),
+    "message.received": gettext_lazy("messaging (client messages on the order)"),
+    "bid.deadline_passed": gettext_lazy("the contractor marketplace (bids)"),
 }
 STAGE_TRIGGERS = ("stage.entered", "stage.left", "stage.inactive")
 
@@ -145,7 +145,10 @@ class _Checker:
         return {key: value[key] for key in keys if key in value}
 
     def text(self, value: Any, path: str) -> str:
-        if not isinstance(value, str) or not value.strip():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.problem(path, _("missing"))
+            return ""
+        if not isinstance(value, str):
             self.problem(path, _("expected text"))
             return ""
         return value

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Q, QuerySet
 
+from orderflow.automation.describe import Describer
 from orderflow.automation.models import Reminder, ReminderSequence, Rule, RuleRun, ScheduledJob
 from orderflow.automation.reminders import NextReminder, next_reminder_for
-from orderflow.pipelines.models import Order
+from orderflow.pipelines.models import FieldDefinition, Order, Stage
 
 __all__ = ["NextReminder", "next_reminder_for"]
 
@@ -56,3 +59,19 @@ def reminders_of(order: Order) -> QuerySet[Reminder]:
         .filter(order=order)
         .order_by("status", "next_due_at", "id")
     )
+
+
+def describers_for(pipeline_ids: Iterable[int]) -> dict[int, Describer]:
+    """A Describer per pipeline (its stage names and field labels), in two queries for any number."""
+    ids = set(pipeline_ids)
+    stages: dict[int, dict[str, str]] = {pipeline_id: {} for pipeline_id in ids}
+    fields: dict[int, dict[str, str]] = {pipeline_id: {} for pipeline_id in ids}
+    for pipeline_id, key, name in Stage.objects.filter(pipeline_id__in=ids).values_list(
+        "pipeline_id", "key", "name"
+    ):
+        stages[pipeline_id][key] = name
+    for pipeline_id, key, label in FieldDefinition.objects.filter(pipeline_id__in=ids).values_list(
+        "pipeline_id", "key", "label"
+    ):
+        fields[pipeline_id][key] = label
+    return {pipeline_id: Describer(stages[pipeline_id], fields[pipeline_id]) for pipeline_id in ids}

@@ -65,7 +65,7 @@ def test_a_rule_naming_a_missing_stage_is_refused_with_a_clear_message(
     )
 
     response = admin_client.post(
-        reverse("automation:rule-create"), {"pipeline": web_pipeline.pk, "definition": definition}
+        reverse("automation:rule-create-text"), {"pipeline": web_pipeline.pk, "definition": definition}
     )
 
     assert response.status_code == 422
@@ -76,11 +76,11 @@ def test_a_rule_naming_a_missing_stage_is_refused_with_a_clear_message(
 
 def test_a_rule_is_created_and_edited_as_yaml(admin_client: Client, web_pipeline: Pipeline) -> None:
     rule = _rule(web_pipeline, 1)
-    page = admin_client.get(reverse("automation:rule-edit", args=[rule.pk]))
+    page = admin_client.get(reverse("automation:rule-edit-text", args=[rule.pk]))
     assert "kind: stage.entered" in page.text
 
     response = admin_client.post(
-        reverse("automation:rule-edit", args=[rule.pk]),
+        reverse("automation:rule-edit-text", args=[rule.pk]),
         {
             "definition": "key: tag-1\nname: Renamed\nactive: false\ntrigger:\n  kind: order.created\n"
             "actions:\n  - type: add_tag\n    tag: hello\n"
