@@ -777,3 +777,10 @@ def test_the_confirm_and_booked_pages_name_the_day_grammatically(
     assert when in shown.content.decode()
     booked = client.get(client.post(confirm, {"start": SLOT, "tz": "UTC"})["Location"])
     assert when in booked.content.decode()
+
+
+def test_the_client_reads_what_the_call_is_for_where_they_pick_a_time(client, token, call_type, frozen):
+    call_type.description = "We go through your answers & agree on the next steps."
+    call_type.save()
+    html = page(client, token, tz="UTC", **{"from": "2027-03-16"}).content.decode()
+    assert "We go through your answers &amp; agree on the next steps." in html
