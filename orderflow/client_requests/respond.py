@@ -77,6 +77,8 @@ def _question_context(
         "organisation_name": Organisation.current().name,
         "is_read_only": not request.is_open,
         "submission": request.submissions.order_by("-number").first(),
+        # Named next to the submit button, where a client on a phone is when the answers are refused.
+        "first_error": next((item for item in items if item["error"] and item["is_visible"]), None),
     }
 
 

@@ -121,6 +121,24 @@ def test_submit_with_missing_answers_shows_errors_in_place(
     assert b'id="respond-form"' in response.content
 
 
+def test_a_refused_submit_says_so_next_to_the_button_and_leads_to_the_first_missing_answer(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo
+) -> None:
+    _request, token = send_to_client(starter_forms["questionnaire"])
+    web = Client()
+    _answer(web, token, "business-name", "Bolos")
+    response = web.post(reverse("client_requests:respond-submit", args=[token]), headers=HTMX)
+    assert response.status_code == 422
+    page = response.content.decode()
+    # On a phone the client is at the button, a screen away from the summary at the top of the form.
+    actions = page[page.index('class="respond-actions"') :]
+    near_button = re.search(r'data-testid="submit-refused">(.*?)</p>', actions, re.S)
+    assert near_button is not None
+    assert "What does your business do?" in near_button.group(1)  # the first unanswered, not the answered one
+    assert 'href="#question-description"' in near_button.group(1)
+    assert 'id="question-description"' in page
+
+
 def test_a_forbidden_upload_is_refused_in_place_and_answers_stay(
     starter_forms: dict[str, FormTemplate], send_to_client: SendTo
 ) -> None:
