@@ -107,7 +107,8 @@ def test_admin_shapes_a_pipeline_and_a_rep_works_it_on_the_board(
     expect(columns["Brief"].locator(f"[data-order='{order.pk}']")).to_have_count(1)
 
     _drag(page, card, columns["Sketches"].locator("ol"))
-    expect(columns["Sketches"].locator(f"[data-order='{order.pk}']")).to_have_count(1)
+    # The server's fresh card replaces the dragged one; until then the card ignores the mouse (is-moving).
+    expect(columns["Sketches"].locator(f"[data-order='{order.pk}']:not([aria-busy])")).to_have_count(1)
     for _ in range(50):
         order.refresh_from_db()
         if order.stage.name == "Sketches":
