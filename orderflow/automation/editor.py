@@ -619,7 +619,7 @@ def rule_inputs(
     trigger_inputs = [
         builder.input(
             "trigger-kind",
-            _("When"),
+            _("What happens"),
             kind="select",
             value=kind,
             options=[(name, TRIGGER_LABELS[name]) for name in TRIGGERS],
