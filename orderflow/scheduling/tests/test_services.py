@@ -207,10 +207,11 @@ def test_confirmation_email_carries_an_ics_that_parses_back_to_the_same_call(
     assert len(mails) == 2
     by_recipient = {mail.envelope_to[0]: mail for mail in mails}
     client_mail = by_recipient["ana@example.com"]
-    assert "March 16, 2027, 10 a.m." in client_mail.body  # New York wall clock
+    assert "Tuesday 16 March 2027, 10:00 \u2013 10:30" in client_mail.body  # New York wall clock
     assert "America/New_York" in client_mail.body
     assert "/book/" in client_mail.body
-    assert "March 16, 2027, 2 p.m." in by_recipient["rita@example.com"].body  # Lisbon wall clock
+    lisbon = by_recipient["rita@example.com"].body
+    assert "Tuesday 16 March 2027, 14:00 \u2013 14:30" in lisbon  # Lisbon wall clock
     for mail in mails:
         attachment = next(part for part in mail.message.iter_attachments())
         assert attachment.get_content_type() == "text/calendar"
