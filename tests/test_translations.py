@@ -213,3 +213,15 @@ def test_a_contacts_name_is_not_called_a_title_in_russian(
 
     assert f'<label for="id_name">{label} <span aria-hidden="true">*</span></label>' in form
     assert f'<th scope="col">{label}</th>' in listing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "label"), [("en", "Choose…"), ("pt", "Escolha…"), ("ru", "Выберите…")])
+def test_an_empty_choice_reads_in_the_pages_language(
+    client: Client, manager: User, language: str, label: str
+) -> None:
+    """Django 6.1's "- Select an option -" is not in its Russian or Portuguese catalogue."""
+    page = client.get(reverse("scheduling:availability"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert f'<option value="" selected>{label}</option>' in page
+    assert "Select an option" not in page
