@@ -127,6 +127,12 @@ class ClientRequest(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def form_name(self) -> str:
+        """The library form this request was sent from (its own edited copy names the source form), as
+        sequences and rules name it; an ad-hoc request's form has its own name."""
+        form = self.form_version.form
+        return form.description if form.client_request_id == self.pk else form.name
+
     @property
     def is_open(self) -> bool:
         """May still be answered (not submitted, not cancelled)."""

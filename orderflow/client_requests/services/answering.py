@@ -200,7 +200,12 @@ def submit_request(recipient: Recipient) -> Submission:
         by=None,
         audience=OrderEvent.Audience.CLIENT,
         message=request.title,
-        data={"request": request.pk, "submission": submission.number, "recipient": recipient.name},
+        data={
+            "request": request.pk,
+            "form": request.form_name(),
+            "submission": submission.number,
+            "recipient": recipient.name,
+        },
     )
     _email_owner(request, submission)
     _move_after_submission(request, snapshot)

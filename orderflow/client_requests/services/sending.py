@@ -166,7 +166,7 @@ def send_request(
         by=by,
         audience=OrderEvent.Audience.CLIENT,
         message=request.title,
-        data={"request": request.pk, "recipients": sent},
+        data={"request": request.pk, "form": form.name, "recipients": sent},
     )
     return request
 
@@ -281,7 +281,7 @@ def resend_request(request: ClientRequest, *, by: User | None) -> ClientRequest:
         by=by,
         audience=OrderEvent.Audience.CLIENT,
         message=_("Sent again: %(title)s") % {"title": locked.title},
-        data={"request": locked.pk, "recipients": names, "resent": True},
+        data={"request": locked.pk, "form": locked.form_name(), "recipients": names, "resent": True},
     )
     return locked
 

@@ -11,6 +11,10 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from orderflow.accounts.models import Contact, User
+from orderflow.automation.models import Reminder
+from orderflow.automation.reminders import start_reminders_for
+from orderflow.automation.services import save_sequence
+from orderflow.automation.tests.conftest import questionnaire_steps
 from orderflow.client_requests import selectors, services
 from orderflow.client_requests.definitions import AnswerError
 from orderflow.client_requests.models import Answer, ClientRequest, FormTemplate, Recipient, Submission
@@ -58,7 +62,11 @@ def test_sending_records_an_event_emails_each_recipient_and_stores_only_a_hash(
         by=rep,
     )
     event = order.events.get(kind=OrderEvent.Kind.REQUEST_SENT)
-    assert event.data == {"request": request.pk, "recipients": ["Ana Client", "Jo Spouse"]}
+    assert event.data == {
+        "request": request.pk,
+        "form": "Website questionnaire",
+        "recipients": ["Ana Client", "Jo Spouse"],
+    }
     token = token_from_outbox("jo@example.com")
     spouse = request.recipients.get(email="jo@example.com")
     assert spouse.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -468,3 +476,34 @@ def test_the_owner_is_emailed_the_answers_as_plain_text(
     mail = OutboxMessage.objects.get(recipient=rep.email)
     assert "<script>alert('x')</script>" in mail.body_text  # plain text: shown as typed, never run
     assert "&lt;" not in mail.body_text
+
+
+def test_a_reminder_sequence_for_one_form_starts_for_its_requests_only_also_when_edited_and_sent_again(
+    starter_forms: dict[str, FormTemplate], order: Order, rep: User
+) -> None:
+    sequence = save_sequence(
+        order.pipeline,
+        {
+            "key": "questionnaire-only",
+            "name": "Questionnaire only",
+            "start": "request.sent",
+            "form": "Website questionnaire",
+            "steps": questionnaire_steps(),
+        },
+    )
+    to_client = [services.RecipientSpec(name="Ana Client", email="ana@example.com", contact=order.client)]
+    review = services.send_request(order, form=starter_forms["review"], recipients=to_client, by=rep)
+    questionnaire = services.send_request(
+        order, form=starter_forms["questionnaire"], recipients=to_client, by=rep
+    )
+    for event in order.events.filter(kind=OrderEvent.Kind.REQUEST_SENT):
+        start_reminders_for(event)
+    assert [r.awaited_id for r in Reminder.objects.filter(sequence=sequence)] == [str(questionnaire.pk)]
+
+    # Staff edit the review's questions (the request gets its own copy) and send it again: still not
+    # the questionnaire, so still no reminders; the event names the form it came from.
+    services.own_form_for_request(review, by=rep)
+    services.resend_request(review, by=rep)
+    resent = order.events.filter(kind=OrderEvent.Kind.REQUEST_SENT).latest("id")
+    assert resent.data["form"] == starter_forms["review"].name
+    assert start_reminders_for(resent) == []
