@@ -63,6 +63,7 @@ def _question_context(
     files: dict[str, list[Any]] = {}
     for answer_file in request.files.order_by("id"):
         files.setdefault(answer_file.question_key, []).append(answer_file)
+    organisation = Organisation.current()
     items = []
     for question in request.form_version.questions:
         localized = localize_question(question, recipient.language)
@@ -74,7 +75,9 @@ def _question_context(
         "token": token,
         "items": items,
         "errors": errors or {},
-        "organisation_name": Organisation.current().name,
+        "organisation_name": organisation.name,
+        # The moment of sending in the reader's own zone (a third party without a contact: the business's).
+        "time_zone": recipient.contact.time_zone if recipient.contact else organisation.time_zone,
         "is_read_only": not request.is_open,
         "submission": request.submissions.order_by("-number").first(),
         # Named next to the submit button, where a client on a phone is when the answers are refused.

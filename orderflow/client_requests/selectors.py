@@ -34,7 +34,7 @@ def recipient_for_token(token: str) -> Recipient | None:
         return None
     digest = hashlib.sha256(token.encode()).hexdigest()
     recipient = (
-        Recipient.objects.select_related("request__form_version", "request__order")
+        Recipient.objects.select_related("request__form_version", "request__order", "contact")
         .filter(token_hash=digest)
         .first()
     )

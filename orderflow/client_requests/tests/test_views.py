@@ -390,3 +390,14 @@ def test_staff_add_the_starter_forms_once(rep: User, client: Client) -> None:
         "Website questionnaire",
     ]
     assert "Design review" in client.get(reverse("client_requests:form-list")).content.decode()
+
+
+def test_the_thank_you_says_when_the_answers_were_sent_in_the_clients_own_zone(
+    starter_forms: dict[str, FormTemplate], send_to_client: SendTo, order: Order
+) -> None:
+    order.client.time_zone = "America/New_York"
+    order.client.save()
+    with time_machine.travel(datetime.datetime(2027, 3, 16, 14, 5, tzinfo=datetime.UTC), tick=False):
+        _request, token = _submitted(starter_forms, send_to_client)
+    page = Client().get(reverse("client_requests:respond", args=[token])).content.decode()
+    assert "Sent on March 16, 2027, 10:05 a.m." in page  # 14:05 UTC is 10:05 in New York (EDT)
