@@ -228,6 +228,31 @@ def test_a_refused_contact_says_why_next_to_the_input(rep_client) -> None:
     assert Contact.objects.count() == 1
 
 
+def test_a_screen_reader_hears_each_inputs_help_and_error(rep_client) -> None:
+    """Every id an input's aria-describedby names is on the page: the help under the time zone and the
+    refusal beside it are read out with the input, not left for the eye alone."""
+    response = rep_client.post(
+        NEW_URL,
+        {
+            "kind": "person",
+            "name": "Ana",
+            "language": "en",
+            "time_zone": "Atlantis/Capital",
+            "preferred_channel": "email",
+        },
+    )
+    page = response.content.decode()
+
+    described = re.search(r'<input[^>]*name="time_zone"[^>]*aria-describedby="([^"]+)"', page)
+    assert described is not None
+    assert described.group(1).split() == ["id_time_zone_helptext", "id_time_zone_error"]
+    for reference in {
+        name for names in re.findall(r'aria-describedby="([^"]+)"', page) for name in names.split()
+    }:
+        assert f'id="{reference}"' in page, reference
+    assert re.search(r'id="id_time_zone_error">[^<]*Atlantis/Capital is not a time zone name', page)
+
+
 def test_editing_a_contact_shows_its_company_chosen(rep_client) -> None:
     company = ContactFactory(name="Acme", kind="company")
     bob = ContactFactory(name="Bob", company=company, email="bob@acme.pt")
