@@ -130,8 +130,8 @@ def test_a_rescheduled_calls_old_reminders_are_withdrawn_and_the_new_ones_sent_a
 
     mails = smtp_delivery.wait_for(2)
     assert {mail.subject for mail in mails} == {
-        "Reminder: Questionnaire review call on March 18, 2027, 10 a.m.",  # New York
-        "Reminder: Questionnaire review call on March 18, 2027, 2 p.m.",  # Lisbon
+        "Reminder: Questionnaire review call on Thursday 18 March 2027, 10:00",  # New York
+        "Reminder: Questionnaire review call on Thursday 18 March 2027, 14:00",  # Lisbon
     }
     assert notice(moved, "reminder_24h", sequence=0).status == OutboxMessage.Status.CANCELLED
     assert notice(moved, "reminder_24h", sequence=1).status == OutboxMessage.Status.SENT
@@ -152,7 +152,7 @@ def test_the_order_cards_delivery_log_shows_the_booking_confirmation(
     assert confirmation.status == OutboxMessage.Status.SENT
     row = html[html.index(f'id="order-message-{confirmation.pk}"') :]
     row = row[: row.index("</li>")]
-    assert "Call booked: Questionnaire review call on March 16, 2027, 10 a.m." in row
+    assert "Call booked: Questionnaire review call on Tuesday 16 March 2027, 10:00" in row
     assert "ana@example.com" in row
     assert "Sent" in row
     assert "Send again" in row
@@ -220,7 +220,7 @@ def test_a_client_who_prefers_sms_gets_the_notices_by_sms_with_the_link(
     assert not confirmation.attachments.exists()
     [post] = [post for post in http_endpoint.posts if post.payload["title"].startswith("Call booked")]
     assert post.headers["x-to"] == "+12125550100"
-    assert post.payload["title"] == "Call booked: Questionnaire review call on March 16, 2027, 10 a.m."
+    assert post.payload["title"] == "Call booked: Questionnaire review call on Tuesday 16 March 2027, 10:00"
     link = services.booking_link(invitation)
     assert post.payload["message"] == f"To reschedule or cancel, open this link: {link}"
     assert notice(booking, "reminder_1h").channel == Channel.SMS
