@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from orderflow.errors import DomainError
@@ -126,10 +127,20 @@ def clean_values(
     return cleaned
 
 
+def money_text(amount: Any, currency: str) -> str:
+    """An amount with its currency as people read it in the active language, two decimals, as an
+    order's details show its value ('2900,00 EUR' in Russian, '2900.00 EUR' in English)."""
+    try:
+        number = Decimal(str(amount))
+    except InvalidOperation:
+        return f"{amount} {currency}".strip()
+    return f"{number_format(number, decimal_pos=2)} {currency}".strip()
+
+
 def display_value(definition: FieldDefinition, value: Any) -> str:
-    """A stored value as people read it (money with its currency)."""
+    """A stored value as people read it (money with its currency, in the active language)."""
     if value is None:
         return ""
     if definition.kind == Kind.MONEY and isinstance(value, dict):
-        return f"{value.get('amount')} {value.get('currency')}"
+        return money_text(value.get("amount"), value.get("currency") or "")
     return str(value)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from orderflow.accounts.models import User
-from orderflow.pipelines.custom_fields import display_value
+from orderflow.pipelines.custom_fields import display_value, money_text
 from orderflow.pipelines.models import (
     FieldDefinition,
     Order,
@@ -76,22 +76,27 @@ CHANGE_LABELS = {
 FIELD_CHANGE_PREFIX = "fields."
 
 
-def _change_text(value: Any, definition: FieldDefinition | None) -> str:
+def _change_text(value: Any, definition: FieldDefinition | None, *, money_currency: str | None = None) -> str:
     if value is None or value == "" or value == []:
         return ""
     if definition is not None:
         return display_value(definition, value)
+    if money_currency is not None:
+        return money_text(value, money_currency)
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if isinstance(value, dict) and "amount" in value:
-        return f"{value.get('amount')} {value.get('currency', '')}".strip()
+        return money_text(value.get("amount"), value.get("currency", ""))
     return str(value)
 
 
-def change_rows(event: OrderEvent, definitions: dict[str, FieldDefinition]) -> list[ChangeRow]:
+def change_rows(
+    event: OrderEvent, definitions: dict[str, FieldDefinition], *, currency: str = ""
+) -> list[ChangeRow]:
     """The changes an "order updated" event lists, labelled for people: a custom field by its label
     (as it is now, else as it was when the change was made, else its key), a built-in one by its
-    translated name. `definitions` are the pipeline's fields by key."""
+    translated name. `definitions` are the pipeline's fields by key; `currency` is the pipeline's,
+    which the order's value is in. Money reads as the order's details show it ('2900,00 EUR')."""
     data = event.data or {}
     kept_labels = data.get("labels") or {}
     rows = []
@@ -104,9 +109,12 @@ def change_rows(event: OrderEvent, definitions: dict[str, FieldDefinition]) -> l
             label = definition.label if definition else str(kept_labels.get(name) or key)
         else:
             label = str(CHANGE_LABELS.get(name, name))
+        money_currency = currency if name == "value" else None
         rows.append(
             ChangeRow(
-                label=label, before=_change_text(before, definition), after=_change_text(after, definition)
+                label=label,
+                before=_change_text(before, definition, money_currency=money_currency),
+                after=_change_text(after, definition, money_currency=money_currency),
             )
         )
     return rows
@@ -123,7 +131,7 @@ def order_timeline(order: Order, *, definitions: Sequence[FieldDefinition] | Non
             definitions = list(order.pipeline.fields.all())
         by_key = {definition.key: definition for definition in definitions}
         for event in updates:
-            event.change_rows = change_rows(event, by_key)  # type: ignore[attr-defined]
+            event.change_rows = change_rows(event, by_key, currency=order.pipeline.currency)  # type: ignore[attr-defined]
     return events
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -73,6 +74,21 @@ def test_built_in_field_names_are_shown_in_the_viewers_language(rep_client, rep)
     timeline = _timeline(response)
     assert "Prazo: — → 2030-05-17" in timeline
     assert "Etiquetas: — → vip" in timeline
+
+
+def test_money_on_the_timeline_reads_as_in_the_details(rep_client, rep):
+    order = OrderFactory(by=rep)
+    update_order(order, by=rep, value=Decimal("2900"), fields={"budget": "1500"})
+
+    page = rep_client.get(reverse("backoffice:order-detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+
+    html = page.content.decode()
+    details = html[html.index('id="facts-title"') : html.index("</dl>", html.index('id="facts-title"'))]
+    assert "2900,00 EUR" in details
+    assert "1500,00 EUR" in details
+    timeline = _timeline(page)
+    assert "— → 2900,00 EUR" in timeline
+    assert "— → 1500,00 EUR" in timeline
 
 
 def test_deleting_stages_keeps_their_names_on_the_timeline(rep_client, rep):
