@@ -421,7 +421,13 @@ class _Checker:
         elif start == "stage.entered":
             self.problem("stage", _("missing; say which stage starts the reminders"))
         if "form" in entry:
-            self.text(entry["form"], "form")
+            name = self.text(entry["form"], "form")
+            if start != "request.sent":
+                self.problem("form", _("only reminders started by a request can be limited to one form"))
+            elif name and not _form_exists(name) and name not in starter_form_names():
+                self.problem(
+                    "form", _("there is no request form called “%(name)s” in the library") % {"name": name}
+                )
         if "stops" in entry:
             stops = entry["stops"]
             if not isinstance(stops, list):

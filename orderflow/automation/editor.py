@@ -269,7 +269,7 @@ def sequence_from_post(data: Any) -> dict[str, Any]:
         definition["stage"] = stage
     elif start == "stage.entered":
         definition["stage"] = ""
-    if form := _text(data, "form"):
+    if start == "request.sent" and (form := _text(data, "form")):
         definition["form"] = form
     stops = [str(kind) for kind in data.getlist("stops")]
     if _text(data, "stops-for") != start and sorted(stops) == sorted(
@@ -732,6 +732,21 @@ def sequence_inputs(
             required=start == "stage.entered",
         ),
     ]
+    if start == "request.sent":
+        form = str(definition.get("form", ""))
+        forms = [(name, name) for name in vocabulary.forms]
+        if form and form not in vocabulary.forms:
+            forms.append((form, form))  # kept as saved, so the check can name it
+        starts.append(
+            builder.input(
+                "form",
+                _("Only requests from"),
+                kind="select",
+                value=form,
+                options=[("", _("Any form")), *forms],
+                help=_("Optional: start only when a request from this library form is sent."),
+            )
+        )
     stops = definition.get("stops", DEFAULT_STOPS.get(start, []))
     answer_kinds = [kind for kind in ANSWER_KINDS if kind not in UNBUILT_TRIGGERS]
     timing = [
@@ -796,7 +811,6 @@ def sequence_inputs(
         "basics": basics,
         "key": key,
         "starts": starts,
-        "form": definition.get("form", ""),
         "timing": timing,
         "stops_for": start,
         "steps": steps,

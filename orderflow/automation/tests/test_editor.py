@@ -16,8 +16,10 @@ from django.urls import reverse
 
 from orderflow.accounts.models import User
 from orderflow.accounts.roles import Role
+from orderflow.automation.definitions import check_sequence
 from orderflow.automation.models import ReminderSequence, Rule
 from orderflow.automation.services import rule_definition, save_rule, sequence_definition
+from orderflow.client_requests.services import install_starter_forms
 from orderflow.pipelines.models import Pipeline
 from tests.factories import TEST_PASSWORD, PipelineFactory, UserFactory
 
@@ -359,6 +361,60 @@ def test_a_reminder_sequence_is_built_with_the_form(admin_client: Client, web_pi
             {"days": 10, "subject": {"en": "Still waiting"}, "body": {"en": "Hello again"}},
         ],
     }
+
+
+def test_reminders_can_be_limited_to_requests_from_one_library_form(
+    admin_client: Client, web_pipeline: Pipeline
+) -> None:
+    install_starter_forms(by=None)
+    url = reverse("automation:sequence-create")
+    page = admin_client.get(url).text
+    assert '<option value="Website questionnaire">Website questionnaire</option>' in page
+    data = _form_data(
+        page,
+        **{
+            "name": "Questionnaire only",
+            "form": "Website questionnaire",
+            "step-0-subject-en": "Your questionnaire",
+            "step-0-body-en": "Hello {client_name}",
+            "step-1-subject-en": "Still waiting",
+            "step-1-body-en": "Hello again",
+            "change": "",
+        },
+    )
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.text
+    assert ReminderSequence.objects.get().start_form == "Website questionnaire"
+    page = admin_client.get(
+        reverse("automation:sequence-edit", args=[ReminderSequence.objects.get().pk])
+    ).text
+    assert '<option value="Website questionnaire" selected>Website questionnaire</option>' in page
+
+
+@pytest.mark.parametrize(
+    ("start", "form", "problem"),
+    [
+        ("request.sent", "Tax organiser", "there is no request form called “Tax organiser” in the library"),
+        ("booking.invited", "Website questionnaire", "only reminders started by a request"),
+    ],
+)
+def test_a_sequence_naming_a_missing_form_or_a_form_for_calls_cannot_be_saved(
+    web_pipeline: Pipeline, start: str, form: str, problem: str
+) -> None:
+    install_starter_forms(by=None)
+    definition = {
+        "key": "limited",
+        "name": "Limited",
+        "start": start,
+        "form": form,
+        "steps": [{"days": 5, "subject": {"en": "Hello"}, "body": {"en": "Hello"}}],
+    }
+
+    _cleaned, problems = check_sequence(definition, pipeline=web_pipeline)
+
+    assert [path for path, message in problems if problem in message] == ["form"], problems
 
 
 def test_a_reminder_without_english_or_in_the_wrong_order_is_refused_at_its_step(
