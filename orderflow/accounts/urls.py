@@ -4,13 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from orderflow.accounts.forms import EmailAuthenticationForm
+from orderflow.accounts.views import LoginView
 
 app_name = "accounts"
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        LoginView.as_view(
             template_name="accounts/login.html",
             authentication_form=EmailAuthenticationForm,
             redirect_authenticated_user=True,
