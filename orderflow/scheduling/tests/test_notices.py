@@ -259,6 +259,37 @@ def test_a_portuguese_client_gets_the_notices_in_portuguese_and_the_rep_in_engli
     assert notice(booking, "confirmation", "staff").subject.startswith("Call booked:")
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "when"),
+    [
+        (
+            "en",
+            "Call booked: Questionnaire review call on Tuesday 16 March 2027, 10:00",
+            "Tuesday 16 March 2027, 10:00",
+        ),
+        (
+            "pt",
+            "Chamada agendada: Questionnaire review call, terça-feira, 16 de março de 2027, 10:00",
+            "terça-feira, 16 de março de 2027, 10:00",
+        ),
+        (
+            "ru",
+            "Звонок назначен: Questionnaire review call, вторник, 16 марта 2027 г., 10:00",  # noqa: RUF001
+            "вторник, 16 марта 2027 г., 10:00",  # noqa: RUF001 (Cyrillic ge)
+        ),
+    ],
+)
+def test_the_booking_email_names_the_day_as_the_clients_language_writes_it(
+    invitation, new_york_client, language, subject, when
+):
+    new_york_client.language = language
+    new_york_client.save(update_fields=["language"])
+    confirmation = notice(book(invitation), "confirmation")
+
+    assert confirmation.subject == subject
+    assert f"Questionnaire review call, {when} \u2013 10:30 (America/New_York)." in confirmation.body_text
+
+
 def test_planning_a_bookings_notices_again_adds_nothing(invitation):
     booking = book(invitation)
     before = OutboxMessage.objects.count()

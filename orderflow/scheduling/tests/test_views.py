@@ -740,8 +740,8 @@ def test_staff_cannot_remove_someone_elses_time_off(client, lisbon_rep, frozen):
 @pytest.mark.parametrize(
     ("language", "strip", "heading", "weekend"),
     [
-        ("pt", "Escolha um dia", "Terça-feira 16 Março", "Sábado 20 Março, sem horas livres"),
-        ("ru", "Выберите день", "Вторник 16 марта", "Суббота 20 марта, нет свободного времени"),
+        ("pt", "Escolha um dia", "Terça-feira, 16 de março", "Sábado, 20 de março, sem horas livres"),
+        ("ru", "Выберите день", "Вторник, 16 марта", "Суббота, 20 марта, нет свободного времени"),
     ],
 )
 def test_the_days_are_named_in_the_clients_language(
@@ -764,7 +764,8 @@ def test_the_days_are_named_in_the_clients_language(
     ("language", "when"),
     [
         ("en", "Tuesday 16 March 2027, 14:00 \u2013 14:30"),
-        ("ru", "Вторник 16 марта 2027, 14:00 \u2013 14:30"),  # "марта", not the nominative "Март"
+        ("pt", "Terça-feira, 16 de março de 2027, 14:00 \u2013 14:30"),  # "de março", not "16 Março"
+        ("ru", "Вторник, 16 марта 2027 г., 14:00 \u2013 14:30"),  # noqa: RUF001 ("марта", not the nominative "Март")
     ],
 )
 def test_the_confirm_and_booked_pages_name_the_day_grammatically(
