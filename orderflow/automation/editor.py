@@ -19,6 +19,7 @@ from django.conf import settings
 from django.template.utils import get_app_template_dirs
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from orderflow.accounts.models import Language, User
 from orderflow.accounts.roles import Role
@@ -496,11 +497,21 @@ class _Builder:
                         )
                     )
             elif known is None:
-                inputs.append(self.input(f"{prefix}-value", _("Value"), value=value))
+                inputs.append(
+                    self.input(
+                        f"{prefix}-value",
+                        pgettext("what a rule condition compares with", "Value"),
+                        value=value,
+                    )
+                )
             else:
                 inputs.append(
                     self.input(
-                        f"{prefix}-value", _("Value"), kind="select", value=value, options=self.choose(known)
+                        f"{prefix}-value",
+                        pgettext("what a rule condition compares with", "Value"),
+                        kind="select",
+                        value=value,
+                        options=self.choose(known),
                     )
                 )
         return Row(index=index, inputs=inputs, errors=self.slots.get(prefix, []))
