@@ -4,8 +4,6 @@ templates, log filters and feedback."""
 from __future__ import annotations
 
 import datetime
-import functools
-import zoneinfo
 from typing import Any
 
 from django import forms
@@ -15,7 +13,7 @@ from orderflow.accounts.models import Contact, Language, validate_time_zone
 from orderflow.notifications.models import Channel, OutboxMessage
 from orderflow.notifications.selectors import ClientChannels
 from orderflow.pipelines.models import Order
-from orderflow.widgets import TimeInput
+from orderflow.widgets import TimeInput, TimeZoneInput
 
 WEEKDAYS = [
     (0, _("Monday")),
@@ -106,12 +104,6 @@ ANY_TIME, BETWEEN = "any", "between"
 _ORDER_FIELDS = ("first_channel", "second_channel", "third_channel")
 
 
-@functools.cache
-def time_zone_names() -> list[str]:
-    """Every zone name the time zone field accepts, sorted (for the page's searchable list)."""
-    return sorted(zoneinfo.available_timezones())
-
-
 class ClientPreferencesForm(forms.Form):
     """The client's own message settings (from the link in our messages): which of the channels the
     business offers to try, in order, which never to use, their hours, days, zone, language and offers.
@@ -146,7 +138,7 @@ class ClientPreferencesForm(forms.Form):
         max_length=64,
         validators=[validate_time_zone],
         help_text=_("Type to search, e.g. Lisbon or Moscow."),
-        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
+        widget=TimeZoneInput(),
     )
     language = forms.ChoiceField(label=_("Language of our messages"), choices=Language.choices)
     marketing_opt_out = forms.BooleanField(

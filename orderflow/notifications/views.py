@@ -29,7 +29,6 @@ from orderflow.notifications.forms import (
     FeedbackReportForm,
     LogFilterForm,
     MessageTemplateForm,
-    time_zone_names,
 )
 from orderflow.notifications.models import Channel, MessageTemplate, OutboxMessage, PreferenceChange
 from orderflow.notifications.preferences import (
@@ -47,6 +46,7 @@ from orderflow.notifications.rendering import (
 )
 from orderflow.pipelines import selectors as pipeline_selectors
 from orderflow.pipelines.models import Order
+from orderflow.widgets import time_zone_names
 
 # Each language's name in itself, for the client page's switch (never translated).
 LANGUAGE_NAMES = {"en": "English", "pt": "Português", "ru": "Русский"}

@@ -11,7 +11,24 @@ from django.utils.translation import gettext_lazy as _
 
 from orderflow.pipelines.models import Order
 from orderflow.scheduling.models import BookingType, DateOverride, TimeOff, WeeklyHours
-from orderflow.widgets import DateInput, DateTimeInput, TimeInput
+from orderflow.widgets import DateInput, DateTimeInput, TimeInput, TimeZoneInput
+
+
+class PageZoneForm(forms.Form):
+    """The zone a booking page's times are shown in (a GET form; `selectors.page_time_zone` reads it):
+    the same searchable picker as the client's message settings."""
+
+    tz = forms.CharField(
+        label=_("Times are shown in this time zone"),
+        max_length=64,
+        required=False,
+        help_text=_("Type to search, e.g. Lisbon or Moscow."),
+        widget=TimeZoneInput(),
+    )
+
+    @classmethod
+    def showing(cls, zone_name: str) -> PageZoneForm:
+        return cls(initial={"tz": zone_name}, auto_id="%s")
 
 
 class SlotChoiceForm(forms.Form):

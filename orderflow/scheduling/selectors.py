@@ -15,6 +15,7 @@ from orderflow.pipelines.models import Order
 from orderflow.scheduling import availability
 from orderflow.scheduling.models import Booking, BookingInvitation, BookingType, CalendarFeed
 from orderflow.scheduling.services import booking_link, hash_token, staff_for
+from orderflow.widgets import zone_named
 
 
 def invitation_by_token(token: str) -> BookingInvitation | None:
@@ -56,8 +57,11 @@ def current_booking(invitation: BookingInvitation) -> Booking | None:
 def page_time_zone(requested: str | None, *, fallback: str) -> tuple[zoneinfo.ZoneInfo, bool]:
     """The zone a booking page is shown in, and whether a requested zone was refused.
 
-    A missing zone uses `fallback` (the client's); a nonsense one uses the organisation's.
+    A missing zone uses `fallback` (the client's); a city typed alone is its zone ("Tokyo": Asia/Tokyo,
+    as the picker completes it in the browser); a nonsense one uses the organisation's.
     """
+    if requested and not availability.is_time_zone(requested):
+        requested = zone_named(requested) or requested
     if requested and availability.is_time_zone(requested):
         return zoneinfo.ZoneInfo(requested), False
     if requested:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +24,13 @@ from orderflow.scheduling import calendar_files, selectors, services
 from orderflow.scheduling.forms import (
     DateOverrideForm,
     InviteForm,
+    PageZoneForm,
     SlotChoiceForm,
     TimeOffForm,
     WeeklyHoursForm,
 )
 from orderflow.scheduling.models import Booking, BookingInvitation
+from orderflow.widgets import time_zone_names
 
 # --- The client's pages (no login: the link is the key) --------------------------------------------
 
@@ -171,7 +172,8 @@ def _slots_page(
         "scheduling/book_slots.html",
         {
             **context,
-            "zones": sorted(zoneinfo.available_timezones() - {"Factory", "localtime"}),
+            "zone_form": PageZoneForm.showing(zone.key),
+            "zones": time_zone_names(),
             "earlier_url": urlencode({**base, "from": week.earlier.isoformat()}) if week.earlier else "",
             "later_url": urlencode({**base, "from": week.later.isoformat()}) if week.later else "",
         },

@@ -217,6 +217,33 @@ def test_client_in_new_york_books_a_call_with_a_rep_in_lisbon(
     expect(page.get_by_label("Times are shown in this time zone")).to_have_value("UTC")
     screenshot(page, "change-time-unknown-zone")
 
+    # The zone field is searchable: "Tokyo" typed alone becomes Asia/Tokyo and applies at once (htmx
+    # swaps the week and times; no "Change" button, no page load), keeping the field and the focus.
+    zone = page.get_by_label("Times are shown in this time zone")
+    offered = page.get_by_role("button", name="Use this device's time zone: America/New_York")
+    expect(offered).to_be_visible()
+    expect(page.get_by_role("button", name="Change", exact=True)).to_have_count(0)
+    expect(page.locator('#time-zones option[value="Asia/Tokyo"]')).to_have_count(1)
+    page.evaluate("window.stillTheSamePage = true")
+    zone.fill("Tokyo")
+    zone.press("Enter")
+    expect(zone).to_have_value("Asia/Tokyo")
+    expect(page).to_have_url(re.compile(r"tz=Asia%2FTokyo"))
+    expect(page.get_by_text("We did not recognise that time zone")).to_have_count(0)
+    call_in_tokyo = call_utc.astimezone(TOKYO)
+    now_booked = page.locator("#zone-view p time").first
+    expect(now_booked).to_have_text(f"{day_heading(call_in_tokyo.date())}, {call_in_tokyo:%H:%M}")
+    expect(zone).to_be_focused()
+    assert page.evaluate("window.stillTheSamePage") is True
+    screenshot(page, "change-time-zone-searched")
+    # The device's zone, offered beside the field, applies the same way.
+    offered.click()
+    expect(zone).to_have_value("America/New_York")
+    expect(page).to_have_url(re.compile(r"tz=America%2FNew_York"))
+    expect(now_booked).to_have_text(f"{day_heading(call_day)}, 10:00")
+    expect(offered).to_be_hidden()
+    assert page.evaluate("window.stillTheSamePage") is True
+
 
 def test_rep_sees_the_call_in_their_week_invites_and_subscribes(
     live_server: object, page: Page, screenshot: Screenshot, call_day: datetime.date

@@ -59,7 +59,18 @@ def test_a_nonsense_zone_falls_back_to_the_organisations(client, token, frozen):
     html = response.content.decode()
     assert "did not recognise that time zone" in html
     assert ">09:00<" in html
-    assert 'value="Europe/Lisbon" selected' in html
+    assert 'name="tz" value="Europe/Lisbon"' in html
+
+
+def test_a_city_typed_alone_is_its_zone_without_javascript(client, token, frozen):
+    """The zone field sent by its own button, as typed: "tokyo" is Asia/Tokyo (the script completes
+    it in the browser); a name several zones share is not guessed."""
+    html = page(client, token, tz="tokyo", **{"from": "2027-03-16"}).content.decode()
+    assert "did not recognise that time zone" not in html
+    assert 'name="tz" value="Asia/Tokyo"' in html
+    assert "2027-03-16T18:00:00+09:00" in html  # 09:00 in Lisbon
+    shared = page(client, token, tz="Indianapolis", **{"from": "2027-03-16"}).content.decode()
+    assert "did not recognise that time zone" in shared
 
 
 def test_confirming_a_time_books_it_and_shows_it_with_reschedule_and_cancel(
@@ -466,7 +477,7 @@ def test_after_a_refusal_days_weeks_and_the_zone_lead_back_to_the_booking_page(c
     assert response.status_code == 409
     book = reverse("scheduling:book", args=[token])
     html = response.content.decode()
-    assert f'<form class="zone-form" method="get" action="{book}">' in html
+    assert f'<form class="zone-form" id="zone-form" method="get" action="{book}" hx-get="{book}"' in html
     assert f'href="{book}?tz=America%2FNew_York&amp;from=2027-03-17"' in html  # Later
     links = [day["href"] for day in _picker(response).days if "href" in day]
     assert links
@@ -495,11 +506,17 @@ def test_the_zone_form_keeps_the_week_and_the_day(client, token, frozen):
     html = page(
         client, token, tz="America/New_York", day="2027-03-18", **{"from": "2027-03-15"}
     ).content.decode()
+    # The week and day are the picker's (swapped with the day) but belong to the zone form.
+    assert '<input type="hidden" name="from" value="2027-03-15" form="zone-form">' in html
+    assert '<input type="hidden" name="day" value="2027-03-18" form="zone-form">' in html
     form = html[
         html.index('<form class="zone-form"') : html.index("</form>", html.index('<form class="zone-form"'))
     ]
-    assert '<input type="hidden" name="from" value="2027-03-15">' in form
-    assert '<input type="hidden" name="day" value="2027-03-18">' in form
+    # Without JavaScript: a text field with the browser's suggestions and a button that sends it.
+    assert 'name="tz" value="America/New_York"' in form
+    assert 'list="time-zones"' in form
+    assert '<option value="Asia/Tokyo">' in form
+    assert '<button class="button" type="submit" data-zone-apply>Change</button>' in form
 
 
 # --- A booked call outlives the invitation that led to it ------------------------------------------
