@@ -14,7 +14,7 @@ def health(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("health/", health, name="health"),
-    path("accounts/", include("orderflow.accounts.urls")),
+    path("", include("orderflow.accounts.urls")),
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("messages/", include("orderflow.notifications.urls")),

@@ -1,4 +1,5 @@
-"""Writes of the accounts app: contacts (the clients orders are for) and the organisation's own settings."""
+"""Writes of the accounts app: contacts (the clients orders are for), the organisation's own settings and a
+staff member's own account (name, language, time zone)."""
 
 from __future__ import annotations
 
@@ -266,3 +267,51 @@ def update_contact(contact: Contact, details: ContactDetails, *, by: User | None
     locked.save(update_fields=_apply_contact_details(locked, details))
     _apply_contact_details(contact, details)
     return contact
+
+
+# --- a staff member's own account -----------------------------------------------------------------
+
+
+class AccountSettingsError(DomainError):
+    """Account settings that cannot be saved; `errors` maps setting names to messages. Nothing was saved."""
+
+    code = "account_invalid"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(errors.values()))
+
+
+def check_account_settings(*, full_name: str, language: str, time_zone: str) -> dict[str, str]:
+    """Setting name → message for each setting that cannot be saved (empty when all is well); no I/O."""
+    errors: dict[str, str] = {}
+    if len(full_name) > 200:
+        errors["full_name"] = _("At most %(count)d characters.") % {"count": 200}
+    if language not in Language.values:
+        errors["language"] = _("Pick one of the languages.")
+    if not time_zone:
+        errors["time_zone"] = _("Give your time zone, e.g. Europe/Lisbon.")
+    else:
+        try:
+            validate_time_zone(time_zone)
+        except ValidationError as error:
+            errors["time_zone"] = " ".join(error.messages)
+    return errors
+
+
+@transaction.atomic
+def update_own_account(user: User, *, full_name: str, language: str, time_zone: str) -> User:
+    """Save the user's own name, language and time zone, all or nothing (AccountSettingsError).
+
+    The language is the one of their pages (the caller sets the language cookie) and e-mails; the zone
+    is the one their pages show times in (the user_time_zone middleware), from their next request on.
+    """
+    full_name, time_zone = full_name.strip(), time_zone.strip()
+    errors = check_account_settings(full_name=full_name, language=language, time_zone=time_zone)
+    if errors:
+        raise AccountSettingsError(errors)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.full_name, locked.language, locked.time_zone = full_name, language, time_zone
+    locked.save(update_fields=["full_name", "language", "time_zone"])
+    user.full_name, user.language, user.time_zone = full_name, language, time_zone
+    return user
