@@ -6,11 +6,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from orderflow.accounts.models import Language, User
+from orderflow.accounts.models import LANGUAGE_NAMES, User
 from orderflow.widgets import TimeZoneInput, zone_named
-
-# Each language named in itself, as people look for their own one in a list.
-LANGUAGE_NAMES = {Language.ENGLISH: "English", Language.PORTUGUESE: "Português", Language.RUSSIAN: "Русский"}
 
 
 class EmailAuthenticationForm(AuthenticationForm):

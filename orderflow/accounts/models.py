@@ -57,6 +57,14 @@ class Language(models.TextChoices):
     RUSSIAN = "ru", _("Russian")
 
 
+# Each language named in itself (never translated), as people look for their own one in a list.
+LANGUAGE_NAMES: dict[str, str] = {
+    Language.ENGLISH: "English",
+    Language.PORTUGUESE: "Português",
+    Language.RUSSIAN: "Русский",
+}
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 

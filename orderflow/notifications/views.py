@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from orderflow.accounts.models import Contact, Language, Organisation
+from orderflow.accounts.models import LANGUAGE_NAMES, Contact, Language, Organisation
 from orderflow.errors import DomainError
 from orderflow.notifications import contact_links, selectors, services
 from orderflow.notifications import feedback as feedback_services
@@ -47,9 +47,6 @@ from orderflow.notifications.rendering import (
 from orderflow.pipelines import selectors as pipeline_selectors
 from orderflow.pipelines.models import Order
 from orderflow.widgets import time_zone_names
-
-# Each language's name in itself, for the client page's switch (never translated).
-LANGUAGE_NAMES = {"en": "English", "pt": "Português", "ru": "Русский"}
 
 
 @login_required
