@@ -709,7 +709,7 @@ def test_staff_add_time_off_in_their_own_zone_and_it_blocks_those_times(client, 
         "Dentist",
     )
     listed = client.get(url).content.decode()
-    assert "Tue 16 Mar 2027 09:30 \u2013 Tue 16 Mar 2027 12:00 Dentist" in listed
+    assert "Tuesday 16 March 2027, 09:30 \u2013 12:00 Dentist" in listed
     with pytest.raises(services.SlotUnavailableError):
         services.check_slot(call_type, [rep], at(SLOT), now=NOW)
 
