@@ -413,6 +413,33 @@ class _Builder:
             listed.append({"slot": slot, "message": message, "where": where})
         return listed
 
+    def basics(
+        self,
+        definition: Mapping[str, Any],
+        pipelines: Options | None,
+        pipeline_id: int | None,
+        *,
+        active_label: Any,
+    ) -> list[Input]:
+        """Name, the pipeline (only when it may still be chosen) and whether it is on."""
+        inputs = [self.input("name", _("Name"), value=definition.get("name", ""), required=True)]
+        if pipelines is not None:
+            inputs.append(
+                self.input(
+                    "pipeline",
+                    _("Pipeline"),
+                    kind="select",
+                    value=str(pipeline_id or ""),
+                    options=pipelines,
+                    refresh=True,
+                    required=True,
+                )
+            )
+        inputs.append(
+            self.input("active", active_label, kind="checkbox", value=definition.get("active", True))
+        )
+        return inputs
+
     def choose(self, options: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
         return [("", _("Choose…")), *options]
 
@@ -611,22 +638,7 @@ def rule_inputs(
     found = definition.get("trigger")
     trigger: dict[str, Any] = found if isinstance(found, dict) else {}
     kind = str(trigger.get("kind", ""))
-    basics = [builder.input("name", _("Name"), value=definition.get("name", ""), required=True)]
-    if pipelines is not None:
-        basics.append(
-            builder.input(
-                "pipeline",
-                _("Pipeline"),
-                kind="select",
-                value=str(pipeline_id or ""),
-                options=pipelines,
-                refresh=True,
-                required=True,
-            )
-        )
-    basics.append(
-        builder.input("active", _("On: the rule runs"), kind="checkbox", value=definition.get("active", True))
-    )
+    basics = builder.basics(definition, pipelines, pipeline_id, active_label=_("On: the rule runs"))
     trigger_inputs = [
         builder.input(
             "trigger-kind",
@@ -700,24 +712,7 @@ def sequence_inputs(
     """What the reminder sequence editor template renders."""
     builder = _Builder(vocabulary, problems)
     start = str(definition.get("start", ""))
-    basics = [builder.input("name", _("Name"), value=definition.get("name", ""), required=True)]
-    if pipelines is not None:
-        basics.append(
-            builder.input(
-                "pipeline",
-                _("Pipeline"),
-                kind="select",
-                value=str(pipeline_id or ""),
-                options=pipelines,
-                refresh=True,
-                required=True,
-            )
-        )
-    basics.append(
-        builder.input(
-            "active", _("On: new reminders start"), kind="checkbox", value=definition.get("active", True)
-        )
-    )
+    basics = builder.basics(definition, pipelines, pipeline_id, active_label=_("On: new reminders start"))
     stage_help = (
         _("The stage that starts the reminders; they stop when the order leaves it.")
         if start == "stage.entered"
