@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,9 +14,11 @@ from django.core.validators import validate_email
 from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, override
 
+from orderflow.accounts.models import LANGUAGE_NAMES, Language, validate_phone
 from orderflow.errors import DomainError
+from orderflow.widgets import zone_named
 
 
 class QuestionType(models.TextChoices):
@@ -53,6 +56,71 @@ DEFAULT_FILE_KINDS = ["pdf", "png", "jpeg"]
 DEFAULT_MAX_FILE_MB = 10
 MAX_FILE_MB = 50
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,25}$")
+
+
+class SavesTo(models.TextChoices):
+    """The client setting a question's answer fills (when the order's own client submits)."""
+
+    CHANNEL = "channel", gettext_lazy("preferred channel")
+    PHONE = "phone", gettext_lazy("phone number")
+    LANGUAGE = "language", gettext_lazy("language")
+    TIME_ZONE = "time_zone", gettext_lazy("time zone")
+    WINDOW_START = "window_start", gettext_lazy("contact hours: from")
+    WINDOW_END = "window_end", gettext_lazy("contact hours: until")
+    NO_OFFERS = "no_offers", gettext_lazy("“no offers”")
+
+
+# The question types that can fill each setting.
+SAVES_TO_TYPES: dict[str, set[str]] = {
+    SavesTo.CHANNEL: {QuestionType.SINGLE_CHOICE, QuestionType.DROPDOWN},
+    SavesTo.PHONE: {QuestionType.PHONE},
+    SavesTo.LANGUAGE: {QuestionType.SINGLE_CHOICE, QuestionType.DROPDOWN},
+    SavesTo.TIME_ZONE: {QuestionType.SHORT_TEXT},
+    SavesTo.WINDOW_START: {QuestionType.SHORT_TEXT},
+    SavesTo.WINDOW_END: {QuestionType.SHORT_TEXT},
+    SavesTo.NO_OFFERS: {QuestionType.YES_NO},
+}
+# Channels a client may prefer (the portal inbox no client can read yet).
+PREFERABLE_CHANNELS = ("email", "sms", "messenger", "call")
+_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.h]([0-5][0-9])$")
+
+
+def _channel_words() -> dict[str, str]:
+    """A channel choice's words (its value or English name, any case) → the channel."""
+    from orderflow.notifications.models import Channel
+
+    with override("en"):
+        named = {str(label).casefold(): value for value, label in Channel.choices}
+    return {
+        word: value
+        for word, value in {**named, **{value: value for value in Channel.values}}.items()
+        if value in PREFERABLE_CHANNELS
+    }
+
+
+def setting_value(saves_to: str, choice: str) -> str | None:
+    """The channel or language code a choice of a channel or language question stands for."""
+    word = choice.strip().casefold()
+    if saves_to == SavesTo.CHANNEL:
+        return _channel_words().get(word)
+    if saves_to == SavesTo.LANGUAGE:
+        names = {name.casefold(): code for code, name in LANGUAGE_NAMES.items()}
+        return word if word in Language.values else names.get(word)
+    return None
+
+
+def channel_choice_label(channel: str) -> str:
+    """The English name a channel question lists a channel under (the builder fills these in)."""
+    from orderflow.notifications.models import Channel
+
+    with override("en"):
+        return str(Channel(channel).label)
+
+
+def parse_time(text: str) -> datetime.time | None:
+    """ "09:00", "9:00", "9.30" or "21h00" as a time; None when it is not one."""
+    match = _TIME.match(text.strip())
+    return datetime.time(int(match[1]), int(match[2])) if match else None
 
 
 class FormDefinitionError(DomainError):
@@ -162,6 +230,8 @@ def clean_question(raw: dict[str, Any], *, earlier: list[dict[str, Any]]) -> dic
         )
         kinds = [kind_ for kind_ in raw.get("file_types") or DEFAULT_FILE_KINDS if kind_ in FILE_KINDS]
         question["file_types"] = kinds or list(DEFAULT_FILE_KINDS)
+    if saves_to := str(raw.get("saves_to") or ""):
+        question["saves_to"] = _clean_saves_to(saves_to, question)
     if translations := _clean_translations(raw.get("translations"), question):
         question["translations"] = translations
     show_if = raw.get("show_if") or {}
@@ -173,6 +243,27 @@ def clean_question(raw: dict[str, Any], *, earlier: list[dict[str, Any]]) -> dic
             )
         question["show_if"] = {"question": source["key"], "equals": str(show_if.get("equals") or "")}
     return question
+
+
+def _clean_saves_to(saves_to: str, question: dict[str, Any]) -> str:
+    """The client setting a question fills, when its type fits (channel and language choices must each
+    name one: "E-mail", "SMS", "Phone call"…; "English", "Português", "Русский" or en/pt/ru)."""
+    label = question["label"]
+    if saves_to not in SavesTo.values:
+        raise FormDefinitionError(_("“%(label)s” saves to an unknown client setting.") % {"label": label})
+    if question["type"] not in SAVES_TO_TYPES[saves_to]:
+        raise FormDefinitionError(
+            _("“%(label)s” cannot fill the client's %(setting)s: its type does not fit.")
+            % {"label": label, "setting": SavesTo(saves_to).label}
+        )
+    if saves_to in {SavesTo.CHANNEL, SavesTo.LANGUAGE}:
+        unknown = [choice for choice in question["choices"] if setting_value(saves_to, choice) is None]
+        if unknown:
+            raise FormDefinitionError(
+                _("“%(label)s” lists “%(choice)s”, which is not a %(setting)s.")
+                % {"label": label, "choice": unknown[0], "setting": SavesTo(saves_to).label}
+            )
+    return saves_to
 
 
 def _translation_languages() -> list[str]:
@@ -237,6 +328,11 @@ def clean_definition(raw: dict[str, Any]) -> dict[str, Any]:
             question["key"] = f"{base}-{n}"
             n += 1
         keys.add(question["key"])
+        if (saves_to := question.get("saves_to")) and any(q.get("saves_to") == saves_to for q in questions):
+            raise FormDefinitionError(
+                _("Only one question can fill the client's %(setting)s.")
+                % {"setting": SavesTo(saves_to).label}
+            )
         questions.append(question)
     moves_raw = raw.get("moves") or {}
     moves: dict[str, Any] = {}
@@ -335,6 +431,8 @@ def clean_answer(question: dict[str, Any], raw: str | list[str]) -> Any:
             raise AnswerError(_("Write at most %(count)s characters.") % {"count": question["max_length"]})
         if question.get("pattern") and not re.fullmatch(question["pattern"], text):
             raise AnswerError(_("This doesn't have the expected format."))
+        if saves_to := question.get("saves_to"):
+            text = _clean_setting_text(saves_to, text)
         limit = 10_000 if kind == QuestionType.LONG_TEXT else 1_000
         if len(text) > limit:
             raise AnswerError(_("Write at most %(count)s characters.") % {"count": limit})
@@ -373,6 +471,26 @@ def clean_answer(question: dict[str, Any], raw: str | list[str]) -> Any:
             raise AnswerError(_("Choose a number on the scale."))
         return rating
     raise AnswerError(_("This question takes no typed answer.") + f" ({label})")
+
+
+def _clean_setting_text(saves_to: str, text: str) -> str:
+    """A text answer that fills a client setting, in the form the setting takes."""
+    if saves_to == SavesTo.PHONE:
+        try:
+            validate_phone(text)
+        except ValidationError as error:
+            raise AnswerError(error.messages[0], code="phone_invalid") from None
+    if saves_to == SavesTo.TIME_ZONE:
+        zone = text if text in zoneinfo.available_timezones() else zone_named(text)
+        if not zone:
+            raise AnswerError(_("Enter a time zone or a city, like Europe/Lisbon or Lisbon."))
+        return zone
+    if saves_to in {SavesTo.WINDOW_START, SavesTo.WINDOW_END}:
+        time = parse_time(text)
+        if time is None:
+            raise AnswerError(_("Enter a time of day, like 09:00."))
+        return time.strftime("%H:%M")
+    return text
 
 
 def missing_answers(

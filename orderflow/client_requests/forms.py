@@ -11,11 +11,15 @@ from django.core.validators import validate_email
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from orderflow.accounts.models import LANGUAGE_NAMES
 from orderflow.client_requests.definitions import (
     CHOICE_TYPES,
     DECIDING_TYPES,
     FILE_KINDS,
+    PREFERABLE_CHANNELS,
     QuestionType,
+    SavesTo,
+    channel_choice_label,
 )
 from orderflow.client_requests.models import FormTemplate
 from orderflow.client_requests.services import RecipientSpec
@@ -67,6 +71,17 @@ class QuestionForm(forms.Form):
     )
     show_if_question = forms.ChoiceField(label=_("Show only when"), required=False)
     show_if_equals = forms.CharField(label=_("has the answer"), required=False, max_length=200)
+    saves_to = forms.ChoiceField(
+        label=_("Saves to the client's …"),
+        required=False,
+        choices=[("", _("nothing (an answer only)")), *SavesTo.choices],
+        help_text=_(
+            "When the order's own client answers, their message settings take the answer. Preferred "
+            "channel or language: a single choice or dropdown (left without choices, it lists the "
+            "channels you offer or the languages); phone: a phone question; time zone and contact "
+            "hours (like 09:00): short text; “no offers”: yes / no."
+        ),
+    )
 
     def __init__(self, *args: Any, earlier: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -93,6 +108,12 @@ class QuestionForm(forms.Form):
         }
         if data["type"] in CHOICE_TYPES:
             question["choices"] = [line.strip() for line in data["choices"].splitlines() if line.strip()]
+            if not question["choices"] and data["saves_to"] == SavesTo.CHANNEL:
+                question["choices"] = [channel_choice_label(channel) for channel in offered_channels()]
+            if not question["choices"] and data["saves_to"] == SavesTo.LANGUAGE:
+                question["choices"] = list(LANGUAGE_NAMES.values())
+        if data["saves_to"]:
+            question["saves_to"] = data["saves_to"]
         for name in ("min", "max"):
             if data[name] is not None:
                 question[name] = str(data[name])
@@ -106,6 +127,17 @@ class QuestionForm(forms.Form):
         if data["show_if_question"]:
             question["show_if"] = {"question": data["show_if_question"], "equals": data["show_if_equals"]}
         return question
+
+
+def offered_channels() -> list[str]:
+    """The channels the business offers its clients: e-mail and calls, SMS and messenger while a
+    service is configured for them (as on the client's message settings page)."""
+    from orderflow.notifications.models import AppriseEndpoint
+
+    configured = set(AppriseEndpoint.objects.filter(is_active=True).values_list("channel", flat=True))
+    return [
+        channel for channel in PREFERABLE_CHANNELS if channel in {"email", "call"} or channel in configured
+    ]
 
 
 class MovesForm(forms.Form):

@@ -331,6 +331,7 @@ class PreferenceChange(models.Model):
         STAFF = "staff", _("By staff")
         CLIENT = "client", _("By the client, on their message settings page")
         UNSUBSCRIBE = "unsubscribe", _("By the client, with the unsubscribe link")
+        FORM = "form", _("By the client, answering a form")
         SYSTEM = "system", _("Not by a person")
 
     contact = models.ForeignKey(

@@ -162,7 +162,11 @@ class PreferenceChangeRow:
 
     @property
     def is_by_client(self) -> bool:
-        return self.change.source in (PreferenceChange.Source.CLIENT, PreferenceChange.Source.UNSUBSCRIBE)
+        return self.change.source in (
+            PreferenceChange.Source.CLIENT,
+            PreferenceChange.Source.FORM,
+            PreferenceChange.Source.UNSUBSCRIBE,
+        )
 
 
 _FIELD_LABELS = {

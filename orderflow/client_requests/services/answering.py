@@ -11,15 +11,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from orderflow.accounts.models import Organisation
+from orderflow.accounts.models import Contact, Organisation
 from orderflow.client_requests.definitions import (
     FILE_KINDS,
     AnswerError,
     QuestionType,
+    SavesTo,
     clean_answer,
     display_answer,
+    is_blank,
     is_visible,
     missing_answers,
+    parse_time,
+    setting_value,
     sniff_file_kind,
 )
 from orderflow.client_requests.models import (
@@ -31,6 +35,8 @@ from orderflow.client_requests.models import (
 )
 from orderflow.client_requests.services.sending import RequestClosedError, lock_request
 from orderflow.errors import DomainError
+from orderflow.notifications.models import Channel, PreferenceChange
+from orderflow.notifications.preferences import PreferenceError, update_contact_preferences
 from orderflow.notifications.services import queue_email
 from orderflow.pipelines.models import Order, OrderEvent
 from orderflow.pipelines.services import StageGuardError, move_order, record_event
@@ -187,6 +193,8 @@ def submit_request(recipient: Recipient) -> Submission:
         for q in questions
         if q["type"] not in {QuestionType.INFO, QuestionType.FILE} and is_visible(q, answers)
     }
+    if recipient.is_client:
+        _save_client_settings(request, snapshot)
     request.submission_count += 1
     submission = Submission.objects.create(
         request=request, number=request.submission_count, recipient=recipient, answers=snapshot
@@ -210,6 +218,75 @@ def submit_request(recipient: Recipient) -> Submission:
     _email_owner(request, submission)
     _move_after_submission(request, snapshot)
     return submission
+
+
+# Which question to show a refusal of the preferences service at, by the contact field it names.
+_REFUSED_SETTING = {
+    "channels": [SavesTo.CHANNEL],
+    "phone": [SavesTo.PHONE, SavesTo.CHANNEL],
+    "delivery_window_start": [SavesTo.WINDOW_START, SavesTo.WINDOW_END],
+    "delivery_window_end": [SavesTo.WINDOW_END, SavesTo.WINDOW_START],
+    "time_zone": [SavesTo.TIME_ZONE],
+    "language": [SavesTo.LANGUAGE],
+}
+
+
+def _save_client_settings(request: ClientRequest, answers: dict[str, Any]) -> None:
+    """The order's client's answers to questions that fill a setting become their message settings,
+    through update_contact_preferences (recorded as changed on a form); what they left unanswered
+    stays as it was. A refusal is shown at its question and, raised inside the submission's
+    transaction, leaves nothing submitted and nothing changed."""
+    filled: dict[str, tuple[str, Any]] = {}
+    for question in request.form_version.questions:
+        if (saves_to := question.get("saves_to")) and not is_blank(answers.get(question["key"])):
+            filled[saves_to] = (question["key"], answers[question["key"]])
+    if not filled:
+        return
+    contact = Contact.objects.get(pk=request.order.client_id)
+    values = {saves_to: value for saves_to, (_key, value) in filled.items()}
+    channels = list(contact.channels or [])
+    opted_out = list(contact.opted_out_channels or [])
+    if channel := setting_value(SavesTo.CHANNEL, str(values.get(SavesTo.CHANNEL) or "")):
+        current = channels or [contact.preferred_channel, Channel.EMAIL]
+        channels = [channel, *[other for other in current if other != channel]]
+        opted_out = [other for other in opted_out if other != channel]
+    window = {
+        name: parse_time(str(values[name])) if name in values else None
+        for name in (SavesTo.WINDOW_START, SavesTo.WINDOW_END)
+    }
+    no_offers = values.get(SavesTo.NO_OFFERS)
+    try:
+        update_contact_preferences(
+            contact,
+            by=None,
+            source=PreferenceChange.Source.FORM,
+            channels=channels,
+            opted_out_channels=opted_out,
+            phone=str(values[SavesTo.PHONE]) if SavesTo.PHONE in values else None,
+            messenger_id=None,
+            window_start=window[SavesTo.WINDOW_START] or contact.delivery_window_start,
+            window_end=window[SavesTo.WINDOW_END] or contact.delivery_window_end,
+            days=list(contact.delivery_days),
+            marketing_opt_out=contact.marketing_opt_out if no_offers is None else no_offers == "yes",
+            time_zone=str(values[SavesTo.TIME_ZONE]) if SavesTo.TIME_ZONE in values else None,
+            language=setting_value(SavesTo.LANGUAGE, str(values.get(SavesTo.LANGUAGE) or "")),
+        )
+    except PreferenceError as error:
+        at = next(
+            (filled[name][0] for name in _REFUSED_SETTING.get(error.field, []) if name in filled),
+            next(iter(filled.values()))[0],
+        )
+        raise SubmissionIncomplete({at: _refusal_for_client(error)}) from None
+
+
+def _refusal_for_client(error: PreferenceError) -> str:
+    """The preferences service speaks to staff about "the client"; the client reads about themselves."""
+    refusals = {
+        "phone_missing": _("Enter a phone number in international form to get SMS, like +351 912 345 678."),
+        "window_empty": _("Your hours must end after they start on the same day, e.g. 09:00 to 21:00."),
+        "no_channel": _("Keep at least one way we may contact you."),
+    }
+    return str(refusals.get(error.code, error.message))
 
 
 def _move_after_submission(request: ClientRequest, answers: dict[str, Any]) -> None:
