@@ -158,6 +158,70 @@ WEBSITE_QUESTIONNAIRE: dict[str, Any] = {
                     "ru": {"label": "Ваш логотип"},
                 },
             },
+            {
+                "key": "keeping-informed",
+                "type": "info",
+                "label": "How should we keep you informed?",
+                "help": "Your answers become your message settings; you can change them later from "
+                "the link at the foot of our e-mails.",
+                "translations": {
+                    "pt": {
+                        "label": "Como prefere receber notícias nossas?",
+                        "help": "As suas respostas passam a ser as suas definições de mensagens; pode "
+                        "alterá-las depois com a ligação no fim dos nossos e-mails.",
+                    },
+                    "ru": {
+                        "label": "Как нам держать вас в курсе?",
+                        "help": "Ваши ответы станут настройками сообщений; изменить их можно позже по "
+                        "ссылке внизу наших писем.",
+                    },
+                },
+            },
+            {
+                "key": "preferred-channel",
+                "type": "single_choice",
+                "label": "How should we contact you first?",
+                "choices": ["E-mail", "Phone call"],
+                "saves_to": "channel",
+                "translations": {
+                    "pt": {
+                        "label": "Como devemos contactá-lo primeiro?",
+                        "choices": ["E-mail", "Chamada telefónica"],
+                    },
+                    "ru": {
+                        "label": "Как связываться с вами в первую очередь?",
+                        "choices": ["E-mail", "Звонок"],
+                    },
+                },
+            },
+            {
+                "key": "contact-from",
+                "type": "short_text",
+                "label": "Contact me from (time of day)",
+                "help": "For example 09:00. Leave both times empty for any time.",
+                "saves_to": "window_start",
+                "translations": {
+                    "pt": {
+                        "label": "Contactar-me a partir das (hora do dia)",
+                        "help": "Por exemplo 09:00. Deixe as duas horas vazias para qualquer hora.",
+                    },
+                    "ru": {
+                        "label": "Связываться со мной с (время дня)",
+                        "help": "Например, 09:00. Оставьте оба поля пустыми, если подходит любое время.",
+                    },
+                },
+            },
+            {
+                "key": "contact-until",
+                "type": "short_text",
+                "label": "Until",
+                "help": "For example 18:00, in your own time zone.",
+                "saves_to": "window_end",
+                "translations": {
+                    "pt": {"label": "Até às", "help": "Por exemplo 18:00, no seu fuso horário."},
+                    "ru": {"label": "До", "help": "Например, 18:00, по вашему времени."},
+                },
+            },
         ],
         "moves": {"on_submit": "questionnaire-received"},
     },
