@@ -30,7 +30,7 @@ class AccountForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
         choices=list(LANGUAGE_NAMES.items()),
-        help_text=_("Of your pages and of the e-mails Orderflow sends you."),
+        help_text=_("For your pages and for the e-mails Orderflow sends you."),
     )
     time_zone = forms.CharField(
         label=_("Time zone"),
