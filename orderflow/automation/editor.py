@@ -185,11 +185,17 @@ def key_for(name: str, taken: Iterable[str], *, fallback: str) -> str:
     return key
 
 
-def rule_from_post(data: Any) -> dict[str, Any]:
-    """The rule definition the editor's inputs say (unchecked; the key may be blank for a new rule)."""
+def _basics_from_post(data: Any) -> dict[str, Any]:
+    """Key, name and (only when off) `active: false`, as both editors post them."""
     definition: dict[str, Any] = {"key": _text(data, "key"), "name": _text(data, "name")}
     if not data.get("active"):
         definition["active"] = False
+    return definition
+
+
+def rule_from_post(data: Any) -> dict[str, Any]:
+    """The rule definition the editor's inputs say (unchecked; the key may be blank for a new rule)."""
+    definition = _basics_from_post(data)
     kind = _text(data, "trigger-kind")
     trigger: dict[str, Any] = {"kind": kind}
     if kind in STAGE_TRIGGERS:
@@ -261,9 +267,7 @@ def action_from_post(data: Mapping[str, Any], prefix: str) -> dict[str, Any]:
 
 def sequence_from_post(data: Any) -> dict[str, Any]:
     """The reminder sequence definition the editor's inputs say (unchecked; the key may be blank)."""
-    definition: dict[str, Any] = {"key": _text(data, "key"), "name": _text(data, "name")}
-    if not data.get("active"):
-        definition["active"] = False
+    definition = _basics_from_post(data)
     start = _text(data, "start")
     definition["start"] = start
     if stage := _text(data, "stage"):
